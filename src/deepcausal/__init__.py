@@ -1,0 +1,70 @@
+"""deepcausal: causal inference with deep learning and generative models.
+
+The three rungs of Pearl's ladder — association, intervention, counterfactual — over causal graphs
+(DAGs and ADMGs), with identification by the do-calculus, causal discovery, treatment-effect
+estimators and deep structural causal models.
+
+Importing the package is cheap and does not import torch: the graph and identification layers are
+pure Python, and the neural parts load on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from deepcausal._version import __version__
+from deepcausal.errors import (
+    ConvergenceWarning,
+    DataError,
+    DeepCausalError,
+    GraphError,
+    KnowledgeError,
+    ModelFileError,
+    NotFittedError,
+    NotIdentifiable,
+    OverlapWarning,
+    SchemaError,
+    TrainingError,
+)
+from deepcausal.graph import CausalGraph
+
+if TYPE_CHECKING:
+    from deepcausal.identify import Estimand, identify
+
+# Public names that live in heavier modules, imported on first access.
+_LAZY: dict[str, str] = {
+    "identify": "deepcausal.identify",
+    "Estimand": "deepcausal.identify",
+}
+
+__all__ = [
+    "CausalGraph",
+    "ConvergenceWarning",
+    "DataError",
+    "DeepCausalError",
+    "Estimand",
+    "GraphError",
+    "KnowledgeError",
+    "ModelFileError",
+    "NotFittedError",
+    "NotIdentifiable",
+    "OverlapWarning",
+    "SchemaError",
+    "TrainingError",
+    "__version__",
+    "identify",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'deepcausal' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

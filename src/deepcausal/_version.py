@@ -1,0 +1,3 @@
+"""The package version, read by saved models and the CLI."""
+
+__version__ = "0.1.0"

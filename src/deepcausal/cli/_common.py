@@ -1,0 +1,53 @@
+"""Helpers shared by the subcommands: reading tables and parsing ``X=1`` interventions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from deepcausal.errors import DataError
+
+
+def read_table(path: str) -> pd.DataFrame:
+    """Read a CSV (or TSV by extension) file into a DataFrame, with a clear error when it cannot."""
+    file = Path(path)
+    if not file.is_file():
+        raise DataError(f"no such data file: {file}")
+    sep = "\t" if file.suffix.lower() in (".tsv", ".txt") else ","
+    try:
+        return pd.read_csv(file, sep=sep)
+    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
+        raise DataError(f"cannot read {file} as a table: {exc}") from None
+
+
+def parse_assignments(items: list[str] | None) -> dict[str, Any]:
+    """Parse ``["X=1", "Z=a"]`` (or ``"X=1,Z=a"``) into ``{"X": 1.0, "Z": "a"}``.
+
+    Values that read as numbers become floats (or ints when integral); others stay strings.
+
+    >>> parse_assignments(["X=1", "Z=a,W=0.5"])
+    {'X': 1, 'Z': 'a', 'W': 0.5}
+    """
+    result: dict[str, Any] = {}
+    for item in items or []:
+        for part in item.split(","):
+            part = part.strip()
+            if not part:
+                continue
+            name, sep, raw = part.partition("=")
+            if not sep or not name.strip() or not raw.strip():
+                raise DataError(
+                    f"cannot read intervention {part!r}: write it as NODE=VALUE, e.g. X=1"
+                )
+            result[name.strip()] = _number(raw.strip())
+    return result
+
+
+def _number(raw: str) -> Any:
+    try:
+        value = float(raw)
+    except ValueError:
+        return raw
+    return int(value) if value.is_integer() and "." not in raw and "e" not in raw.lower() else value

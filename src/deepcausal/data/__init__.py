@@ -1,0 +1,9 @@
+"""Data layer: variables, schemas, validation and the tabular encoder (NumPy and pandas only).
+
+The simulators with exact ground truth live in :mod:`deepcausal.datasets`.
+"""
+
+from deepcausal.data._encoder import TabularEncoder
+from deepcausal.data._schema import Kind, Schema, Variable
+
+__all__ = ["Kind", "Schema", "TabularEncoder", "Variable"]

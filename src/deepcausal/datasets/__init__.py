@@ -1,0 +1,12 @@
+"""Simulated structural causal models with exact ground truth (NumPy only).
+
+``load_scm(name)`` builds one of the named SCMs of the causal normalizing flows paper (Javaloy et
+al. 2023), the diffusion-based causal models paper (Chao et al. 2023) and a few of deepcausal's own
+(non-additive noise, mixed variable types); ``available_scms()`` lists them. Each is a
+:class:`SimulatedSCM`: sample, intervene, compute effects and exact counterfactuals.
+"""
+
+from deepcausal.datasets._catalog import available_scms, load_scm
+from deepcausal.datasets._scm import NoiseKind, SimulatedSCM, StructuralEquation
+
+__all__ = ["NoiseKind", "SimulatedSCM", "StructuralEquation", "available_scms", "load_scm"]

@@ -1,0 +1,15 @@
+"""Shared neural-network pieces: MLP blocks, the one training loop, device and seed handling."""
+
+from deepcausal.nn._device import resolve_device, seed_everything, torch_generator
+from deepcausal.nn._mlp import MLP
+from deepcausal.nn._train import TrainConfig, TrainResult, train
+
+__all__ = [
+    "MLP",
+    "TrainConfig",
+    "TrainResult",
+    "resolve_device",
+    "seed_everything",
+    "torch_generator",
+    "train",
+]

@@ -1,0 +1,203 @@
+"""DeepSCM: the three rungs against simulators with exact answers, persistence and bad input."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import cast
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from deepcausal.datasets import load_scm
+from deepcausal.errors import GraphError, ModelFileError, NotFittedError, SchemaError
+from deepcausal.nn import TrainConfig
+from deepcausal.scm import DeepSCM
+
+N = 1500
+FAST = TrainConfig(max_epochs=30, patience=6, lr=5e-3, batch_size=256)
+
+
+@pytest.fixture(scope="module")
+def chain() -> tuple[object, pd.DataFrame, DeepSCM]:
+    sim = load_scm("chain-linear")
+    data = cast(pd.DataFrame, sim.sample(N, random_state=0))
+    scm = DeepSCM(sim.graph, random_state=0, progress=False, training=FAST).fit(data)
+    return sim, data, scm
+
+
+@pytest.fixture(scope="module")
+def mixed() -> tuple[object, pd.DataFrame, DeepSCM]:
+    sim = load_scm("mixed")
+    data = cast(pd.DataFrame, sim.sample(N, random_state=1))
+    scm = DeepSCM(sim.graph, random_state=0, progress=False, training=FAST).fit(data)
+    return sim, data, scm
+
+
+def test_interventional_mean_matches_truth(chain: tuple) -> None:
+    sim, data, scm = chain
+    last = sim.graph.topological_order()[-1]
+    first = sim.graph.topological_order()[0]
+    value = float(data[first].quantile(0.8))
+    truth = sim.interventional_mean(last, {first: value}, n=50_000, random_state=0)
+    model = scm.do({first: value}).sample(20_000, random_state=0)[last]
+    # Monte Carlo error of the model's mean plus the estimation error of a model fitted on N rows:
+    # both shrink like sd / sqrt(n); 5 standard errors of an N-row mean bound them generously.
+    tolerance = 5 * data[last].std() / math.sqrt(N)
+    assert abs(model.mean() - truth) < tolerance
+
+
+def test_abduction_then_prediction_reproduces_the_factual_rows(chain: tuple) -> None:
+    sim, data, scm = chain
+    rows = data.iloc[:50]
+    root = sim.graph.topological_order()[0]
+    same = scm.counterfactual(rows, do={root: lambda x: x})
+    np.testing.assert_allclose(same.to_numpy(float), rows.to_numpy(float), rtol=1e-4, atol=1e-4)
+    assert same.index.equals(rows.index)
+
+
+def test_counterfactuals_close_to_exact(chain: tuple) -> None:
+    sim, data, scm = chain
+    rows = data.iloc[:200]
+    root = sim.graph.topological_order()[0]
+    shift = {root: lambda x: x + 1.0}
+    predicted = scm.counterfactual(rows, do=shift)
+    exact = sim.counterfactual(rows, do=shift)
+    for col in sim.graph.nodes:
+        error = np.sqrt(np.mean((predicted[col] - exact[col]) ** 2))
+        # within a tenth of the size of the counterfactual change itself (its root mean square)
+        change = float(np.sqrt(np.mean((exact[col] - rows[col]) ** 2)))
+        assert error < 0.1 * max(change, 1e-3), col
+
+
+def test_non_descendants_unchanged(mixed: tuple) -> None:
+    sim, data, scm = mixed
+    rows = data.iloc[:100]
+    order = sim.graph.topological_order()
+    target = order[len(order) // 2]
+    keep = [n for n in sim.graph.nodes if n not in sim.graph.descendants(target, inclusive=True)]
+    value = rows[target].iloc[0]
+    cf = scm.counterfactual(rows, do={target: value}, n_samples=3, random_state=0)
+    assert cf.index.nlevels == 2 and len(cf) == 300
+    for n in keep:
+        repeated = np.repeat(rows[n].to_numpy(), 3)
+        assert (cf[n].to_numpy() == repeated).all(), n
+
+
+def test_discrete_counterfactual_identity_is_exact(mixed: tuple) -> None:
+    sim, data, scm = mixed
+    rows = data.iloc[:200]
+    root = sim.graph.topological_order()[0]
+    same = scm.counterfactual(rows, do={root: rows[root].to_numpy()}, random_state=0)
+    for col in sim.graph.nodes:
+        if sim.schema[col].kind != "continuous":
+            assert (same[col].astype(str).to_numpy() == rows[col].astype(str).to_numpy()).all(), col
+
+
+def test_samples_keep_user_categories(mixed: tuple) -> None:
+    sim, _, scm = mixed
+    out = scm.sample(500, random_state=0)
+    for col in sim.graph.nodes:
+        var = sim.schema[col]
+        if var.kind != "continuous":
+            assert set(out[col].unique()) <= set(var.categories), col
+
+
+def test_ate_close_to_truth(mixed: tuple) -> None:
+    sim, data, scm = mixed
+    t = next(n for n in sim.graph.nodes if sim.schema[n].kind == "binary")
+    y = sim.graph.topological_order()[-1]
+    categories = sim.schema[t].categories
+    truth = sim.ate(t, y, categories[1], categories[0], n=50_000, random_state=0)
+    model = scm.ate(t, y, treated=categories[1], control=categories[0], n=20_000, random_state=0)
+    tolerance = 6 * data[y].std() / math.sqrt(N)
+    assert abs(model - truth) < tolerance
+
+
+def test_save_load_round_trip(chain: tuple, tmp_path: Path) -> None:
+    _, data, scm = chain
+    scm.save(tmp_path / "model")
+    loaded = DeepSCM.load(tmp_path / "model")
+    pd.testing.assert_frame_equal(loaded.sample(50, random_state=4), scm.sample(50, random_state=4))
+    root = scm.graph.topological_order()[0]
+    pd.testing.assert_frame_equal(
+        loaded.counterfactual(data.iloc[:5], do={root: 0.5}),
+        scm.counterfactual(data.iloc[:5], do={root: 0.5}),
+    )
+
+
+def test_corrupt_files_are_refused(chain: tuple, tmp_path: Path) -> None:
+    _, _, scm = chain
+    model = tmp_path / "model"
+    scm.save(model)
+    weights = model / "weights.safetensors"
+    blob = weights.read_bytes()
+    weights.write_bytes(blob[: len(blob) // 2])
+    with pytest.raises(ModelFileError, match="truncated, corrupt or was modified"):
+        DeepSCM.load(model)
+    weights.write_bytes(blob)
+    config = model / "config.json"
+    text = config.read_text()
+    config.write_text(text[:-20])
+    with pytest.raises(ModelFileError, match="not valid JSON"):
+        DeepSCM.load(model)
+    edited = json.loads(text)
+    edited["format_version"] = 99
+    config.write_text(json.dumps(edited))
+    with pytest.raises(ModelFileError, match="format version 99"):
+        DeepSCM.load(model)
+    edited = json.loads(text)
+    first = next(iter(edited["mechanisms"]))
+    edited["mechanisms"][first]["hidden_features"] = [3]
+    config.write_text(json.dumps(edited))
+    with pytest.raises(ModelFileError, match="does not describe a valid DeepSCM"):
+        DeepSCM.load(model)
+    with pytest.raises(ModelFileError, match="not a directory"):
+        DeepSCM.load(tmp_path / "nothing-here")
+
+
+def test_failed_save_leaves_previous_save_intact(
+    chain: tuple, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, _, scm = chain
+    model = tmp_path / "model"
+    scm.save(model)
+    before = {p.name: p.read_bytes() for p in model.iterdir()}
+
+    def crash(*args: object, **kwargs: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr("deepcausal.scm._io.json.dumps", crash)
+    with pytest.raises(OSError, match="disk full"):
+        scm.save(model)
+    assert {p.name: p.read_bytes() for p in model.iterdir()} == before
+    assert [p.name for p in tmp_path.iterdir()] == ["model"]  # no temporary left behind
+
+
+def test_bad_input(chain: tuple) -> None:
+    sim, data, scm = chain
+    with pytest.raises(GraphError, match="bidirected edges"):
+        DeepSCM("X -> Y; X <-> Y")
+    with pytest.raises(NotFittedError, match="not fitted"):
+        DeepSCM(sim.graph).sample(3)
+    with pytest.raises(SchemaError, match=r"x2"):
+        DeepSCM(sim.graph, progress=False).fit(data.drop(columns=["x2"]))
+    broken = data.copy()
+    broken.loc[[3, 7], "x1"] = np.nan
+    with pytest.raises(SchemaError, match="2 NaN"):
+        DeepSCM(sim.graph, progress=False).fit(broken)
+    with pytest.raises(GraphError, match="unknown intervened node 'zz'"):
+        scm.do(zz=1.0)
+    with pytest.raises(SchemaError, match="needs a number"):
+        scm.do(x1="high")
+    with pytest.raises(ValueError, match="unknown mechanism"):
+        DeepSCM(sim.graph, mechanisms="magic", progress=False).fit(data)
+
+
+def test_unseen_category_in_intervention(mixed: tuple) -> None:
+    sim, _, scm = mixed
+    discrete = next(n for n in sim.graph.nodes if sim.schema[n].kind == "categorical")
+    with pytest.raises(SchemaError, match=r"unseen|not one of|unknown|not seen"):
+        scm.do({discrete: "no-such-category"})
