@@ -29,13 +29,15 @@ from deepcausal.errors import (
 )
 from deepcausal.graph import CausalGraph
 
-if TYPE_CHECKING:
-    from deepcausal.identify import Estimand, identify
+# Imported eagerly: the function ``identify`` must shadow the subpackage of the same name.
+from deepcausal.identify import Estimand, identify
 
-# Public names that live in heavier modules, imported on first access.
+if TYPE_CHECKING:
+    from deepcausal.scm import DeepSCM
+
+# Public names that live in heavier (torch) modules, imported on first access.
 _LAZY: dict[str, str] = {
-    "identify": "deepcausal.identify",
-    "Estimand": "deepcausal.identify",
+    "DeepSCM": "deepcausal.scm",
 }
 
 __all__ = [
@@ -43,6 +45,7 @@ __all__ = [
     "ConvergenceWarning",
     "DataError",
     "DeepCausalError",
+    "DeepSCM",
     "Estimand",
     "GraphError",
     "KnowledgeError",

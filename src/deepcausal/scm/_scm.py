@@ -39,6 +39,9 @@ logger = logging.getLogger(__name__)
 InterventionValue = Any
 Interventions = Mapping[str, InterventionValue]
 
+#: Optimisation defaults for fitting mechanisms when ``training`` is not given.
+DEFAULT_TRAINING = TrainConfig(max_epochs=200, batch_size=256, lr=3e-3, patience=15)
+
 
 class DeepSCM:
     """A structural causal model with a neural mechanism per node of a causal DAG.
@@ -52,7 +55,8 @@ class DeepSCM:
             (nodes it leaves out get ``"auto"``).
         mechanism_kwargs: hyper-parameters, keyed by node name or by family name (a node's own entry
             wins), e.g. ``{"flow": {"transforms": 3}, "Y": {"hidden_features": (32, 32)}}``.
-        training: optimisation settings for every node (see :class:`deepcausal.nn.TrainConfig`).
+        training: optimisation settings for every node (see :class:`deepcausal.nn.TrainConfig`;
+            default :data:`DEFAULT_TRAINING`).
         random_state: seed for training and for sampling calls that do not give their own.
         device: ``"auto"`` (CUDA when present), ``"cpu"`` or ``"cuda[:i]"``.
         progress: show progress bars while fitting.
@@ -135,7 +139,7 @@ class DeepSCM:
         values = {k: torch.as_tensor(v) for k, v in encoder.encode(data, nodes).items()}
 
         device = resolve_device(self.device)
-        base = self.training or TrainConfig()
+        base = self.training or DEFAULT_TRAINING
         seeds = np.random.SeedSequence(self.random_state).spawn(len(nodes) + 1)
         modules: dict[str, Mechanism] = {}
         history: dict[str, TrainResult] = {}
