@@ -17,9 +17,12 @@ from safetensors.torch import load_file, save_file
 from deepcausal.errors import DataError
 from deepcausal.mechanisms import (
     MECHANISMS,
+    FlowMechanism,
+    GumbelMaxMechanism,
     Mechanism,
     make_mechanism,
     mechanism_from_config,
+    resolve_mechanism,
 )
 
 # (family, kind, small hyper-parameters)
@@ -237,6 +240,8 @@ def test_bad_inputs_name_the_problem(case: Any) -> None:
 
 # ------------------------------------------------------------------------------ the factory
 def test_auto_picks_by_kind() -> None:
+    assert resolve_mechanism("auto", "continuous") is FlowMechanism
+    assert resolve_mechanism("auto", "binary") is GumbelMaxMechanism
     assert make_mechanism("auto", "continuous", 2, 1).name == "flow"
     assert make_mechanism("auto", "binary", 2, 0).name == "gumbel"
     assert make_mechanism("auto", "categorical", 5, 3).name == "gumbel"

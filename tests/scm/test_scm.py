@@ -149,8 +149,8 @@ def test_corrupt_files_are_refused(chain: tuple, tmp_path: Path) -> None:
     with pytest.raises(ModelFileError, match="format version 99"):
         DeepSCM.load(model)
     edited = json.loads(text)
-    first = next(iter(edited["mechanisms"]))
-    edited["mechanisms"][first]["hidden_features"] = [3]
+    last = list(edited["mechanisms"])[-1]  # a non-root node: its network width is in the weights
+    edited["mechanisms"][last]["parent_dim"] += 1
     config.write_text(json.dumps(edited))
     with pytest.raises(ModelFileError, match="does not describe a valid DeepSCM"):
         DeepSCM.load(model)

@@ -21,22 +21,30 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--epochs", type=int, default=150, help="maximum epochs per node")
     parser.add_argument("--seed", type=int, default=0, help="random seed")
     parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="torch threads (default 1: fastest for small networks)",
+    )
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Run the demo; returns the exit code."""
+    from deepcausal.nn import torch_threads
     from deepcausal.pipelines.identification_tour import identification_tour
     from deepcausal.pipelines.ladder_demo import DEFAULT_SCM, run_ladder_demo
 
     identification_tour()
     print()
-    run_ladder_demo(
-        scm_name=args.scm or DEFAULT_SCM,
-        n_train=args.n,
-        out=args.out,
-        random_state=args.seed,
-        max_epochs=args.epochs,
-        progress=not args.no_progress,
-    )
+    with torch_threads(args.threads):
+        run_ladder_demo(
+            scm_name=args.scm or DEFAULT_SCM,
+            n_train=args.n,
+            out=args.out,
+            random_state=args.seed,
+            max_epochs=args.epochs,
+            progress=not args.no_progress,
+        )
     return 0

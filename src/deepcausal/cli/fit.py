@@ -25,29 +25,39 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--epochs", type=int, default=200, help="maximum epochs per node")
     parser.add_argument("--seed", type=int, default=0, help="random seed")
     parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="torch threads (default 1: fastest for small networks)",
+    )
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Fit and save; returns the exit code."""
+    from dataclasses import replace
+
     from deepcausal.cli._common import read_table
     from deepcausal.errors import DeepCausalError
-    from deepcausal.nn import TrainConfig
+    from deepcausal.nn import torch_threads
     from deepcausal.scm import DeepSCM
+    from deepcausal.scm._scm import DEFAULT_TRAINING
 
-    try:
-        data = read_table(args.data)
-        scm = DeepSCM(
-            args.graph,
-            mechanisms=args.mechanisms,
-            training=TrainConfig(max_epochs=args.epochs),
-            random_state=args.seed,
-            progress=not args.no_progress,
-        ).fit(data)
-        scm.save(args.out)
-    except (DeepCausalError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+    with torch_threads(args.threads):
+        try:
+            data = read_table(args.data)
+            scm = DeepSCM(
+                args.graph,
+                mechanisms=args.mechanisms,
+                training=replace(DEFAULT_TRAINING, max_epochs=args.epochs),
+                random_state=args.seed,
+                progress=not args.no_progress,
+            ).fit(data)
+            scm.save(args.out)
+        except (DeepCausalError, ValueError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
     print(f"fitted {len(scm.graph)} mechanisms on {len(data)} rows; saved to {args.out}")
     for node, mech in scm.mechanisms_.items():
         history = scm.history_[node]

@@ -20,6 +20,7 @@ from deepcausal.mechanisms._base import (
     make_mechanism,
     mechanism_from_config,
     register_mechanism,
+    resolve_mechanism,
 )
 from deepcausal.mechanisms.additive import AdditiveNoiseMechanism
 from deepcausal.mechanisms.flow import FlowMechanism
@@ -37,4 +38,5 @@ __all__ = [
     "make_mechanism",
     "mechanism_from_config",
     "register_mechanism",
+    "resolve_mechanism",
 ]

@@ -44,6 +44,7 @@ __all__ = [
     "make_mechanism",
     "mechanism_from_config",
     "register_mechanism",
+    "resolve_mechanism",
 ]
 
 Kind = Literal["continuous", "binary", "categorical"]
@@ -73,7 +74,10 @@ def register_mechanism(cls: M) -> M:
 class Mechanism(nn.Module, abc.ABC):
     """A conditional generative model ``p(x | pa)`` written as a structural equation ``x = f(pa, u)``.
 
-    Subclasses set the class attributes, build their networks in ``__init__`` and implement
+    Subclasses set the class attributes, take ``(dim, parent_dim)`` and their hyper-parameters as
+    keyword-only arguments of ``__init__`` (:func:`make_mechanism` checks names against that
+    signature), store the validated hyper-parameters in ``self._hyper`` (what :meth:`config`
+    returns), register with :func:`register_mechanism`, build their networks and implement
     :meth:`log_prob`, :meth:`noise`, :meth:`sample` and :meth:`abduct`. Every method accepts tensors on
     any device and of any floating dtype and works on the module's own device and dtype; results
     live there too. Nothing here switches off autograd: wrap inference in ``torch.no_grad()``.
@@ -269,6 +273,32 @@ class Mechanism(nn.Module, abc.ABC):
 
 
 # ---------------------------------------------------------------------------- factory functions
+def resolve_mechanism(name: str, kind: str) -> type[Mechanism]:
+    """The family class that :func:`make_mechanism` would build for ``name`` and ``kind``.
+
+    Validates without building any network: ``"auto"`` resolves to ``"flow"`` or ``"gumbel"``.
+
+    Raises:
+        ValueError: an unknown name or kind, or a family that does not model this kind.
+
+    Example:
+        >>> resolve_mechanism("auto", "categorical").name
+        'gumbel'
+    """
+    if kind not in KINDS:
+        raise ValueError(f"unknown variable kind {kind!r}; mechanisms model {sorted(KINDS)}")
+    if name == "auto":
+        name = _AUTO[kind]
+    cls = _lookup(name)
+    if kind not in cls.kinds:
+        fits = sorted(n for n, c in MECHANISMS.items() if kind in c.kinds)
+        raise ValueError(
+            f"mechanism {name!r} models {sorted(cls.kinds)} nodes, not {kind!r}; "
+            f"for a {kind} node use one of {fits} (or 'auto')"
+        )
+    return cls
+
+
 def make_mechanism(name: str, kind: str, dim: int, parent_dim: int, **hyper: Any) -> Mechanism:
     """Build a mechanism of family ``name`` for a node of the given kind.
 
@@ -289,17 +319,7 @@ def make_mechanism(name: str, kind: str, dim: int, parent_dim: int, **hyper: Any
         >>> m.name, m.noise_dim
         ('gumbel', 2)
     """
-    if kind not in KINDS:
-        raise ValueError(f"unknown variable kind {kind!r}; mechanisms model {sorted(KINDS)}")
-    if name == "auto":
-        name = _AUTO[kind]
-    cls = _lookup(name)
-    if kind not in cls.kinds:
-        fits = sorted(n for n, c in MECHANISMS.items() if kind in c.kinds)
-        raise ValueError(
-            f"mechanism {name!r} models {sorted(cls.kinds)} nodes, not {kind!r}; "
-            f"for a {kind} node use one of {fits} (or 'auto')"
-        )
+    cls = resolve_mechanism(name, kind)
     if kind == "binary" and dim != 2:
         raise ValueError(f"a binary node has 2 categories, got dim={dim}")
     return _build(cls, dim, parent_dim, hyper)

@@ -1,6 +1,6 @@
 """Shared neural-network pieces: MLP blocks, the one training loop, device and seed handling."""
 
-from deepcausal.nn._device import resolve_device, seed_everything, torch_generator
+from deepcausal.nn._device import resolve_device, seed_everything, torch_generator, torch_threads
 from deepcausal.nn._mlp import MLP
 from deepcausal.nn._train import TrainConfig, TrainResult, train
 
@@ -11,5 +11,6 @@ __all__ = [
     "resolve_device",
     "seed_everything",
     "torch_generator",
+    "torch_threads",
     "train",
 ]

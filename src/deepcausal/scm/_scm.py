@@ -318,7 +318,12 @@ class DeepSCM:
                 for node in self._order()
             }
             values = self._propagate(noise, interventions, factual=observed)
-        return self._decode(values, index, interventions)
+        frame = self._decode(values, index, interventions)
+        # non-descendants keep the user's own values, untouched by the float32 encoding
+        unchanged = set(nodes) - self.graph.descendants(list(interventions), inclusive=True)
+        for node in unchanged:
+            frame[node] = np.repeat(factual[node].to_numpy(), n_samples)
+        return frame
 
     # ---------------------------------------------------------------------------- persistence
     def save(self, directory: str) -> None:
