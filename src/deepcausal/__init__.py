@@ -33,11 +33,14 @@ from deepcausal.graph import CausalGraph
 from deepcausal.identify import Estimand, identify
 
 if TYPE_CHECKING:
+    from deepcausal.discovery import Knowledge, discover
     from deepcausal.scm import DeepSCM
 
 # Public names that live in heavier (torch) modules, imported on first access.
 _LAZY: dict[str, str] = {
     "DeepSCM": "deepcausal.scm",
+    "Knowledge": "deepcausal.discovery",
+    "discover": "deepcausal.discovery",
 }
 
 __all__ = [
@@ -48,6 +51,7 @@ __all__ = [
     "DeepSCM",
     "Estimand",
     "GraphError",
+    "Knowledge",
     "KnowledgeError",
     "ModelFileError",
     "NotFittedError",
@@ -56,6 +60,7 @@ __all__ = [
     "SchemaError",
     "TrainingError",
     "__version__",
+    "discover",
     "identify",
 ]
 

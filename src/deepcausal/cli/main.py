@@ -14,7 +14,14 @@ from collections.abc import Sequence
 from deepcausal._version import __version__
 
 # Subcommands, in the order ``--help`` lists them.
-COMMANDS: tuple[str, ...] = ("demo", "identify", "fit", "sample", "counterfactual")
+COMMANDS: tuple[str, ...] = (
+    "demo",
+    "identify",
+    "discover",
+    "fit",
+    "sample",
+    "counterfactual",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -144,12 +144,8 @@ def _write_report(
     table: pd.DataFrame,
     fit_seconds: float,
 ) -> Path:
-    from deepcausal.report._plots import (
-        plot_counterfactuals,
-        plot_graph,
-        plot_interventional,
-        plot_marginals,
-    )
+    from deepcausal.report._graph_plot import plot_graph
+    from deepcausal.report._plots import plot_counterfactuals, plot_interventional, plot_marginals
 
     report = Report(f"deepcausal demo: {sim.name}")
     report.heading("The causal graph and the true equations")

@@ -12,7 +12,6 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-    from deepcausal.graph import CausalGraph
 
 
 def _figure(n_panels: int, width: float = 3.2, height: float = 2.6) -> tuple[Figure, np.ndarray]:
@@ -94,51 +93,3 @@ def plot_counterfactuals(
     fig.tight_layout()
     return fig
 
-
-def plot_graph(graph: CausalGraph, title: str = "") -> Figure:
-    """Draw a causal graph: directed edges as arrows, bidirected edges dashed with two heads.
-
-    Nodes are placed in layers by topological depth (causes on the left), which reads well for the
-    small graphs of a report.
-    """
-    from matplotlib.patches import FancyArrowPatch
-
-    depth: dict[str, int] = {}
-    for node in graph.topological_order():
-        depth[node] = 1 + max((depth[p] for p in graph.parents(node)), default=-1)
-    layers: dict[int, list[str]] = {}
-    for node in graph.topological_order():
-        layers.setdefault(depth[node], []).append(node)
-    pos = {
-        node: (float(d), float(i) - (len(members) - 1) / 2)
-        for d, members in layers.items()
-        for i, node in enumerate(members)
-    }
-    n_layers = max(layers) + 1 if layers else 1
-    height = max((len(m) for m in layers.values()), default=1)
-    fig, axes = _figure(1, width=max(3.0, 1.8 * n_layers), height=max(2.2, 1.1 * height))
-    ax = axes[0]
-    for a, b in graph.directed_edges:
-        skip = abs(depth[b] - depth[a]) > 1
-        rad = 0.35 if skip else 0.08  # an edge that jumps a layer arcs around the nodes between
-        ax.add_patch(
-            FancyArrowPatch(pos[a], pos[b], arrowstyle="-|>", mutation_scale=14, shrinkA=16,
-                            shrinkB=16, color="#333", connectionstyle=f"arc3,rad={rad}")
-        )  # fmt: skip
-    for a, b in graph.bidirected_edges:
-        ax.add_patch(
-            FancyArrowPatch(pos[a], pos[b], arrowstyle="<|-|>", mutation_scale=12, shrinkA=16,
-                            shrinkB=16, color="#b03030", ls="--", connectionstyle="arc3,rad=-0.35")
-        )  # fmt: skip
-    for node, (x, y) in pos.items():
-        ax.annotate(node, (x, y), ha="center", va="center", fontsize=10,
-                    bbox={"boxstyle": "circle,pad=0.4", "fc": "#e8f0fa", "ec": "#335"})  # fmt: skip
-    xs = [p[0] for p in pos.values()] or [0.0]
-    ys = [p[1] for p in pos.values()] or [0.0]
-    ax.set_xlim(min(xs) - 0.6, max(xs) + 0.6)
-    ax.set_ylim(min(ys) - 0.8, max(ys) + 0.8)
-    ax.set_axis_off()
-    if title:
-        ax.set_title(title, fontsize=10)
-    fig.tight_layout()
-    return fig

@@ -1,0 +1,25 @@
+"""Causal discovery: learn a causal graph (DAG, CPDAG or PAG) from data, with prior knowledge.
+
+``discover(data, method=...)`` runs one method from a registry: constraint-based PC-stable (a CPDAG)
+and FCI (a PAG, allowing latent confounders), and continuous-optimisation methods (NOTEARS, DAGMA,
+GraN-DAG, DAG-GNN; a DAG). Independence tests for the constraint-based methods live in
+:mod:`deepcausal.discovery.ci`.
+"""
+
+from deepcausal.discovery._base import (
+    DiscoveryResult,
+    Edge,
+    Knowledge,
+    Mark,
+    available_methods,
+    discover,
+)
+
+__all__ = [
+    "DiscoveryResult",
+    "Edge",
+    "Knowledge",
+    "Mark",
+    "available_methods",
+    "discover",
+]
