@@ -34,6 +34,7 @@ from deepcausal.identify import Estimand, identify
 
 if TYPE_CHECKING:
     from deepcausal.discovery import Knowledge, discover
+    from deepcausal.estimators import estimate_effect
     from deepcausal.scm import DeepSCM
 
 # Public names that live in heavier (torch) modules, imported on first access.
@@ -41,6 +42,7 @@ _LAZY: dict[str, str] = {
     "DeepSCM": "deepcausal.scm",
     "Knowledge": "deepcausal.discovery",
     "discover": "deepcausal.discovery",
+    "estimate_effect": "deepcausal.estimators",
 }
 
 __all__ = [
@@ -61,6 +63,7 @@ __all__ = [
     "TrainingError",
     "__version__",
     "discover",
+    "estimate_effect",
     "identify",
 ]
 

@@ -33,8 +33,14 @@ def test_identification_tour_prints_estimand_and_refusal() -> None:
 
 def test_ladder_demo_writes_a_report(tmp_path: Path) -> None:
     result = run_ladder_demo(
-        n_train=300, out=tmp_path / "report", max_epochs=2, progress=False, echo=lambda s: None
+        n_train=300,
+        out=tmp_path / "report",
+        max_epochs=2,
+        progress=False,
+        echo=lambda s: None,
+        discovery="pc",
     )
+    assert result.learned is not None and result.learned.method == "pc"
     assert set(result.table["rung"]) == {"1 association", "2 intervention", "3 counterfactual"}
     assert result.report_path is not None and result.report_path.is_file()
     html = result.report_path.read_text()

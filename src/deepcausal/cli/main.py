@@ -18,6 +18,7 @@ COMMANDS: tuple[str, ...] = (
     "demo",
     "identify",
     "discover",
+    "effect",
     "fit",
     "sample",
     "counterfactual",

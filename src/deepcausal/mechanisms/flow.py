@@ -115,7 +115,10 @@ class FlowMechanism(Mechanism):
         dim: event size of the node.
         parent_dim: width of the parent features (0 for a root).
         transform: ``"nsf"`` (rational-quadratic splines) or ``"maf"`` (affine).
-        transforms: number of stacked autoregressive transforms.
+        transforms: number of stacked autoregressive transforms (spline layers for ``"nsf"``,
+            after the conditional affine layer). One spline layer on top of the affine one is
+            enough for a scalar node (any monotone map of the noise, to the splines' resolution)
+            and costs about half as much per step as three; use more for vector-valued nodes.
         hidden_features: hidden widths of each transform's conditioner network.
         bins: spline bins (``"nsf"`` only).
         bound: splines act on ``[-bound, bound]`` and are the identity outside; suited to
@@ -141,7 +144,7 @@ class FlowMechanism(Mechanism):
         parent_dim: int,
         *,
         transform: FlowTransform = "nsf",
-        transforms: int = 3,
+        transforms: int = 1,
         hidden_features: Sequence[int] = (64, 64),
         bins: int = 8,
         bound: float = DEFAULT_BOUND,

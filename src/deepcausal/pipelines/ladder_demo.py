@@ -6,15 +6,26 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from deepcausal.datasets import SimulatedSCM, load_scm
+from deepcausal.discovery import DiscoveryResult, discover
+from deepcausal.metrics import shd
 from deepcausal.metrics._distributions import mmd, rmse
 from deepcausal.nn import TrainConfig
 from deepcausal.report import Report
 from deepcausal.scm import DeepSCM
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+#: The discovery method the demo runs first: the data are non-linear (x2 depends on x1 through
+#: x1**2, which a linear or covariance-based independence test misses), so a non-parametric
+#: continuous method is used.
+DEFAULT_DISCOVERY = "notears_mlp"
 
 #: The embedded default: a triangle whose noise is not additive (heteroscedastic x2, and x3's noise
 #: inside a softplus), where counterfactuals need an invertible mechanism rather than x = f(pa) + u.
@@ -28,6 +39,7 @@ class LadderResult:
     table: pd.DataFrame
     fit_seconds: float
     report_path: Path | None
+    learned: DiscoveryResult | None = None
 
 
 def run_ladder_demo(
@@ -38,12 +50,17 @@ def run_ladder_demo(
     max_epochs: int = 150,
     progress: bool = True,
     echo: Callable[[str], None] = print,
+    discovery: str | None = DEFAULT_DISCOVERY,
 ) -> LadderResult:
     """Fit a DeepSCM to ``n_train`` rows of a simulator and answer one query per rung.
 
     Rung 1: the observational joint (MMD to fresh simulator samples, and marginal plots).
     Rung 2: ``E[x_last | do(x_mid = v)]`` at three values, against the simulator's interventional mean.
     Rung 3: counterfactual rows under ``do(x1 = x1 + 1)`` against the exact counterfactuals.
+
+    With ``discovery`` set to a method of :func:`deepcausal.discover`, the graph is first learned from
+    the data and shown next to the true one (with the structural Hamming distance); the model is
+    fitted on the true graph either way, so that its answers can be compared with the truth.
     """
     sim = load_scm(scm_name)
     order = sim.graph.topological_order()
@@ -51,6 +68,13 @@ def run_ladder_demo(
     data = sim.sample(n_train, random_state=random_state)
     echo(f"== Rungs 1-3 with a deep SCM on simulated data: {sim.name} ==")
     echo(sim.describe())
+    learned = None
+    if discovery is not None:
+        learned = discover(data, method=discovery, random_state=random_state)
+        distance = shd(sim.graph, learned.edges, nodes=list(sim.graph.nodes))
+        echo(f"graph learned by {discovery} in {learned.wall_time:.1f} s: {_edges_text(learned)}")
+        echo(f"true graph: {sim.graph.to_string()}   (structural Hamming distance {distance})")
+        echo("the model below is fitted on the true graph, so its answers can be checked")
     echo(f"fitting one normalising flow per node on {n_train} rows ...")
     start = time.perf_counter()
     scm = DeepSCM(
@@ -117,7 +141,6 @@ def run_ladder_demo(
         report_path = _write_report(
             Path(out),
             sim,
-            scm,
             data,
             model_sample,
             panels,
@@ -126,15 +149,21 @@ def run_ladder_demo(
             changed,
             table,
             fit_seconds,
+            learned,
         )
         echo(f"report: {report_path}")
-    return LadderResult(table=table, fit_seconds=fit_seconds, report_path=report_path)
+    return LadderResult(
+        table=table, fit_seconds=fit_seconds, report_path=report_path, learned=learned
+    )
+
+
+def _edges_text(result: DiscoveryResult) -> str:
+    return "; ".join(str(edge) for edge in result.edges) or "(no edges)"
 
 
 def _write_report(
     out: Path,
     sim: SimulatedSCM,
-    scm: DeepSCM,
     data: pd.DataFrame,
     model_sample: pd.DataFrame,
     panels: list[tuple[str, pd.Series, pd.Series]],
@@ -143,13 +172,23 @@ def _write_report(
     changed: list[str],
     table: pd.DataFrame,
     fit_seconds: float,
+    learned: DiscoveryResult | None,
 ) -> Path:
     from deepcausal.report._graph_plot import plot_graph
     from deepcausal.report._plots import plot_counterfactuals, plot_interventional, plot_marginals
 
     report = Report(f"deepcausal demo: {sim.name}")
     report.heading("The causal graph and the true equations")
-    report.figure(plot_graph(sim.graph), "graph", "The causal DAG of the simulator.")
+    if learned is None:
+        report.figure(plot_graph(sim.graph), "graph", "The causal DAG of the simulator.")
+    else:
+        report.figure(
+            _side_by_side(sim, learned),
+            "graph",
+            f"Left: the simulator's DAG. Right: the graph learned from the data by "
+            f"{learned.method} (structural Hamming distance "
+            f"{shd(sim.graph, learned.edges, nodes=list(sim.graph.nodes))}).",
+        )
     report.code(sim.describe())
     report.text(
         f"A DeepSCM with one conditional normalising flow per node was fitted to {len(data)} "
@@ -164,3 +203,15 @@ def _write_report(
     report.heading("Rung 3: counterfactuals against the exact truth")
     report.figure(plot_counterfactuals(predicted, exact, changed), "counterfactuals")
     return report.write(out)
+
+
+def _side_by_side(sim: SimulatedSCM, learned: DiscoveryResult) -> Figure:
+    from matplotlib.figure import Figure
+
+    from deepcausal.report._graph_plot import plot_graph
+
+    fig = Figure(figsize=(8, 4))
+    left, right = fig.subplots(1, 2)
+    plot_graph(sim.graph, ax=left, title="true graph")
+    plot_graph(learned, nodes=list(sim.graph.nodes), ax=right, title=f"learned ({learned.method})")
+    return fig

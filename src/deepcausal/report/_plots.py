@@ -13,7 +13,6 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 
-
 def _figure(n_panels: int, width: float = 3.2, height: float = 2.6) -> tuple[Figure, np.ndarray]:
     import matplotlib
 
@@ -92,4 +91,3 @@ def plot_counterfactuals(
         ax.set_title(col, fontsize=10)
     fig.tight_layout()
     return fig
-

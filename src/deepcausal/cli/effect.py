@@ -1,0 +1,90 @@
+"""``deepcausal effect``: estimate an average treatment effect from data and a causal graph.
+
+Example::
+
+    deepcausal effect data.csv --graph "Z -> T; Z -> Y; T -> Y" --treatment T --outcome Y --method cfr
+    Estimand: Σ_{Z} P(Y | T, Z) P(Z)
+    Adjustment set: {Z} (back-door criterion, minimal)
+    ATE = 2.01 (95% CI 1.83 to 2.19), CFR-Wass, bootstrap (50 refits)
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+__all__ = ["add_parser", "run"]
+
+EXIT_ERROR = 1
+EXIT_NOT_IDENTIFIABLE = 2
+
+_METHODS = (
+    "dragonnet",
+    "cfr",
+    "cfr-wass",
+    "cfr-mmd",
+    "cfr-mmd-rbf",
+    "tarnet",
+    "aipw",
+    "dml",
+    "ipw",
+    "matching",
+    "regression",
+)
+
+
+def add_parser(subparsers: Any) -> None:
+    """Register the ``effect`` subcommand on an ``argparse`` subparsers object."""
+    parser = subparsers.add_parser(
+        "effect",
+        help="estimate the average effect of a treatment on an outcome (ATE with a 95%% interval)",
+        description=(
+            "Identify the effect in the graph; when a back-door adjustment set exists, fit the "
+            "chosen estimator on a minimal one and print the estimand, the adjustment set and the "
+            "ATE with its confidence interval (exit code 2 when the effect is not identifiable)."
+        ),
+    )
+    parser.add_argument("data", help="CSV file with one row per unit")
+    parser.add_argument("--graph", required=True, help='the graph, e.g. "Z -> T; Z -> Y; T -> Y"')
+    parser.add_argument(
+        "--treatment", required=True, help="treatment column (binary or categorical)"
+    )
+    parser.add_argument("--outcome", required=True, help="outcome column (continuous or 0/1)")
+    parser.add_argument(
+        "--method", default="dragonnet", choices=_METHODS, help="estimator (default: dragonnet)"
+    )
+    parser.add_argument("--level", type=float, default=0.95, help="confidence level (default 0.95)")
+    parser.add_argument("--att", action="store_true", help="also print the effect on the treated")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``deepcausal effect``; returns the exit code."""
+    from deepcausal.cli._common import read_table
+    from deepcausal.errors import DeepCausalError, NotIdentifiable
+    from deepcausal.estimators import estimate_effect
+
+    try:
+        data = read_table(args.data)
+        result = estimate_effect(
+            data,
+            args.graph,
+            args.treatment,
+            args.outcome,
+            method=args.method,
+            level=args.level,
+            random_state=args.seed,
+        )
+        att = result.estimator.att(args.level) if args.att else None
+    except NotIdentifiable as err:
+        print(f"not identifiable: {err}", file=sys.stderr)
+        return EXIT_NOT_IDENTIFIABLE
+    except (DeepCausalError, ValueError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_ERROR
+    print(result)
+    if att is not None:
+        print(att)
+    return 0

@@ -1,0 +1,40 @@
+"""Treatment-effect estimators: deep (TARNet, CFR, DragonNet) and classical (IPW, matching, AIPW, DML,
+regression adjustment), one scikit-learn-style API, intervals, overlap diagnostics and a graph-aware
+entry point.
+
+    est = DragonNet(random_state=0).fit(X, t, y)
+    est.effect(X)          # per-unit effects (CATE)
+    print(est.ate())       # ATE = 4.02 (95% CI 3.85 to 4.19), DragonNet + t-reg, AIPW from its heads
+"""
+
+from deepcausal.estimators._aipw import AIPW
+from deepcausal.estimators._base import BaseEffectEstimator, Effect
+from deepcausal.estimators._dml import DML
+from deepcausal.estimators._dragonnet import DRAGONNET_TRAINING, DragonNet
+from deepcausal.estimators._entry import METHODS, EffectEstimate, estimate_effect
+from deepcausal.estimators._ipw import IPW
+from deepcausal.estimators._matching import PSMatching
+from deepcausal.estimators._overlap import OverlapSummary, overlap_summary, plot_overlap
+from deepcausal.estimators._regression import RegressionAdjustment
+from deepcausal.estimators._tarnet import CFR_TRAINING, CFRNet, TARNet
+
+__all__ = [
+    "AIPW",
+    "CFR_TRAINING",
+    "DML",
+    "DRAGONNET_TRAINING",
+    "IPW",
+    "METHODS",
+    "BaseEffectEstimator",
+    "CFRNet",
+    "DragonNet",
+    "Effect",
+    "EffectEstimate",
+    "OverlapSummary",
+    "PSMatching",
+    "RegressionAdjustment",
+    "TARNet",
+    "estimate_effect",
+    "overlap_summary",
+    "plot_overlap",
+]

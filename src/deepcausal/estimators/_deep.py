@@ -1,0 +1,191 @@
+"""Shared machinery of the neural effect estimators: the network, standardisation, training, prediction.
+
+The architecture is the one of TARNet/CFR (Shalit et al. 2017) and DragonNet (Shi et al. 2019): a
+representation ``Φ(x)`` shared by all arms, one outcome head per arm on top of it, and (DragonNet) a
+propensity head. Every estimator trains through :func:`deepcausal.nn.train` with a closure that
+computes its full objective on a mini-batch.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from abc import abstractmethod
+from collections.abc import Sequence
+from typing import ClassVar, Literal
+
+import numpy as np
+import torch
+from torch import nn
+
+from deepcausal.estimators._base import BaseEffectEstimator
+from deepcausal.estimators._validation import FitData, OutcomeType, resolve_outcome_type
+from deepcausal.nn import MLP, TrainConfig, TrainResult, seed_everything, train
+from deepcausal.nn._mlp import _ACTIVATIONS, Activation
+
+_PREDICT_CHUNK = 8192
+
+
+class EffectNet(nn.Module):
+    """Shared representation, one outcome head per arm, optional propensity head and ε.
+
+    Args:
+        in_features: number of covariates.
+        n_arms: number of treatment arms (outcome heads).
+        representation: widths of the representation layers (the last is the width of ``Φ``).
+        head: widths of the hidden layers of each outcome head.
+        activation: non-linearity (after every representation layer, inside the heads).
+        propensity: add a linear propensity head on ``Φ`` (logits, one per arm; one for binary).
+        epsilon: add DragonNet's scalar ``ε`` for targeted regularisation.
+    """
+
+    def __init__(
+        self,
+        in_features: int,
+        n_arms: int,
+        representation: Sequence[int],
+        head: Sequence[int],
+        activation: Activation,
+        *,
+        propensity: bool = False,
+        epsilon: bool = False,
+    ) -> None:
+        super().__init__()
+        widths = tuple(int(w) for w in representation)
+        if not widths or min(widths) < 1:
+            raise ValueError(
+                f"representation needs at least one positive width, got {representation}"
+            )
+        if activation not in _ACTIVATIONS:
+            raise ValueError(
+                f"unknown activation {activation!r}; choose from {sorted(_ACTIVATIONS)}"
+            )
+        self.representation = nn.Sequential(
+            MLP(in_features, widths[-1], hidden=widths[:-1], activation=activation),
+            _ACTIVATIONS[activation](),
+        )
+        self.heads = nn.ModuleList(
+            MLP(widths[-1], 1, hidden=tuple(head), activation=activation) for _ in range(n_arms)
+        )
+        n_logits = 1 if n_arms == 2 else n_arms
+        self.propensity = nn.Linear(widths[-1], n_logits) if propensity else None
+        self.epsilon = nn.Parameter(torch.zeros(1)) if epsilon else None
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+        """Return ``(Φ(x), outcomes of shape (n, n_arms), propensity logits or None)``."""
+        phi = self.representation(x)
+        mu = torch.cat([h(phi) for h in self.heads], dim=1)
+        logits = self.propensity(phi) if self.propensity is not None else None
+        return phi, mu, logits
+
+    def param_device(self) -> torch.device:
+        """The device the parameters live on."""
+        return next(self.parameters()).device
+
+    def l2_penalty(self, *, representation: bool) -> torch.Tensor:
+        """``½ Σ ||W||²`` over the weight matrices of the outcome heads (and of the representation).
+
+        Biases, the propensity head and ``ε`` are not penalised, as in the papers' code.
+        """
+        total = torch.zeros((), device=self.param_device())
+        parts = [self.heads, self.representation] if representation else [self.heads]
+        for part in parts:
+            for module in part.modules():
+                if isinstance(module, nn.Linear):
+                    total = total + 0.5 * (module.weight**2).sum()
+        return total
+
+
+class NeuralEffectEstimator(BaseEffectEstimator):
+    """Base of TARNet, CFRNet and DragonNet: standardises ``X`` and ``y``, trains, predicts.
+
+    Subclasses define ``_build`` (the network) and ``_objective`` (the loss of a batch) and hold
+    these hyper-parameters: ``representation``, ``head``, ``activation``, ``l2``,
+    ``outcome_type``, ``train_config``, ``random_state``.
+    """
+
+    representation: Sequence[int]
+    head: Sequence[int]
+    activation: Activation
+    l2: float
+    outcome_type: OutcomeType
+    train_config: TrainConfig | None
+    random_state: int | None
+    _default_config: ClassVar[TrainConfig] = TrainConfig(progress=False)
+
+    def _check_params(self) -> None:
+        if self.l2 < 0:
+            raise ValueError(f"l2 must be >= 0, got {self.l2}")
+        if self.train_config is not None and not isinstance(self.train_config, TrainConfig):
+            raise ValueError(
+                f"train_config must be a deepcausal.nn.TrainConfig, got {type(self.train_config).__name__}"
+            )
+
+    @abstractmethod
+    def _build(self, in_features: int, n_arms: int) -> EffectNet:
+        """The untrained network."""
+
+    @abstractmethod
+    def _objective(
+        self, net: EffectNet, x: torch.Tensor, t: torch.Tensor, y: torch.Tensor
+    ) -> torch.Tensor:
+        """The training objective on one batch (standardised ``x``, ``y``; arm codes ``t``)."""
+
+    def _factual_loss(self, mu: torch.Tensor, t: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """Per-unit loss of the factual prediction: squared error, or log loss for 0/1 outcomes."""
+        pred = mu.gather(1, t.unsqueeze(1)).squeeze(1)
+        if self.outcome_kind_ == "binary":
+            return nn.functional.binary_cross_entropy_with_logits(pred, y, reduction="none")
+        return (pred - y) ** 2
+
+    def _fit(self, data: FitData) -> None:
+        self.outcome_kind_: Literal["continuous", "binary"] = resolve_outcome_type(
+            data.y, self.outcome_type
+        )
+        cfg = self.train_config or self._default_config
+        seed = seed_everything(
+            self.random_state if self.random_state is not None else cfg.random_state
+        )
+        cfg = dataclasses.replace(cfg, random_state=seed)
+        self.x_mean_ = data.X.mean(axis=0)
+        scale = data.X.std(axis=0)
+        self.x_scale_ = np.where(scale > 0, scale, 1.0)
+        if self.outcome_kind_ == "continuous":
+            self.y_mean_ = float(data.y.mean())
+            self.y_scale_ = float(data.y.std()) or 1.0
+        else:
+            self.y_mean_, self.y_scale_ = 0.0, 1.0
+        self.arm_shares_ = np.bincount(data.t, minlength=len(data.classes)) / len(data.t)
+        x = torch.as_tensor((data.X - self.x_mean_) / self.x_scale_, dtype=torch.float32)
+        t = torch.as_tensor(data.t, dtype=torch.long)
+        y = torch.as_tensor((data.y - self.y_mean_) / self.y_scale_, dtype=torch.float32)
+        net = self._build(data.X.shape[1], len(data.classes))
+
+        def loss_fn(batch: tuple[torch.Tensor, ...]) -> torch.Tensor:
+            xb, tb, yb = batch
+            return self._objective(net, xb, tb, yb)
+
+        self.train_result_: TrainResult = train(
+            net, loss_fn, [x, t, y], cfg, description=type(self).__name__
+        )
+        self.net_ = net
+
+    def _forward_numpy(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """Standardised-scale head outputs and propensity logits for raw covariates."""
+        net = self.net_
+        device = next(net.parameters()).device
+        net.eval()
+        mus, logits = [], []
+        with torch.no_grad():
+            for start in range(0, X.shape[0], _PREDICT_CHUNK):
+                chunk = (X[start : start + _PREDICT_CHUNK] - self.x_mean_) / self.x_scale_
+                _, mu, lg = net(torch.as_tensor(chunk, dtype=torch.float32, device=device))
+                mus.append(mu.cpu().numpy().astype(np.float64))
+                if lg is not None:
+                    logits.append(lg.cpu().numpy().astype(np.float64))
+        return np.concatenate(mus), (np.concatenate(logits) if logits else None)
+
+    def _predict_outcomes(self, X: np.ndarray) -> np.ndarray:
+        mu, _ = self._forward_numpy(X)
+        if self.outcome_kind_ == "binary":
+            return np.asarray(1.0 / (1.0 + np.exp(-mu)))
+        return np.asarray(mu * self.y_scale_ + self.y_mean_)

@@ -1,0 +1,199 @@
+"""Input checks shared by every effect estimator: one place that turns user data into clean arrays.
+
+Every check raises :class:`~deepcausal.errors.DataError` with a message that names the argument, the
+column or the value at fault.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from deepcausal.errors import DataError
+
+OutcomeType = Literal["auto", "continuous", "binary"]
+
+
+@dataclass(frozen=True)
+class FitData:
+    """Validated training data.
+
+    Attributes:
+        X: covariates, float64, shape ``(n, d)``.
+        t: treatment as integer codes ``0..k-1`` (index into ``classes``), shape ``(n,)``.
+        y: outcome, float64, shape ``(n,)``.
+        classes: the distinct treatment values in sorted order; ``classes[0]`` is the control arm.
+        feature_names: column names when ``X`` was a DataFrame, else ``None``.
+    """
+
+    X: np.ndarray
+    t: np.ndarray
+    y: np.ndarray
+    classes: np.ndarray
+    feature_names: tuple[str, ...] | None
+
+
+def _column_label(feature_names: tuple[str, ...] | None, j: int) -> str:
+    return f"column {feature_names[j]!r}" if feature_names else f"column {j}"
+
+
+def check_X(
+    X: Any, *, n_features: int | None = None, name: str = "X"
+) -> tuple[np.ndarray, tuple[str, ...] | None]:
+    """Return ``X`` as a finite 2-D float64 array and its column names (``None`` for arrays)."""
+    feature_names: tuple[str, ...] | None = None
+    if isinstance(X, pd.DataFrame):
+        feature_names = tuple(str(c) for c in X.columns)
+        bad = [c for c in X.columns if not pd.api.types.is_numeric_dtype(X[c])]
+        if bad:
+            raise DataError(
+                f"{name} has non-numeric columns {bad}; encode them (e.g. one-hot) before fitting"
+            )
+        X = X.to_numpy(dtype=np.float64)
+    try:
+        arr = np.asarray(X, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise DataError(f"{name} must be numeric: {exc}") from exc
+    if arr.ndim == 1:
+        raise DataError(
+            f"{name} must be 2-D (rows x covariates), got a 1-D array of length {arr.shape[0]}; "
+            "use X.reshape(-1, 1) for a single covariate"
+        )
+    if arr.ndim != 2:
+        raise DataError(f"{name} must be 2-D (rows x covariates), got shape {arr.shape}")
+    if arr.shape[0] == 0:
+        raise DataError(f"{name} has no rows")
+    if arr.shape[1] == 0:
+        raise DataError(f"{name} has no columns: the estimators need at least one covariate")
+    finite = np.isfinite(arr)
+    if not finite.all():
+        rows, cols = np.nonzero(~finite)
+        j = int(cols[0])
+        kind = "NaN" if np.isnan(arr[rows[0], j]) else "infinite"
+        raise DataError(
+            f"{name} has {int((~finite).sum())} NaN or infinite values, the first ({kind}) in row "
+            f"{int(rows[0])}, {_column_label(feature_names, j)}; impute or drop them first"
+        )
+    if n_features is not None and arr.shape[1] != n_features:
+        raise DataError(
+            f"{name} has {arr.shape[1]} columns, but the estimator was fit on {n_features}"
+        )
+    return arr, feature_names
+
+
+def _check_vector(v: Any, name: str, n: int) -> np.ndarray:
+    if isinstance(v, pd.DataFrame):
+        if v.shape[1] != 1:
+            raise DataError(f"{name} must be one column, got a DataFrame with {v.shape[1]} columns")
+        v = v.iloc[:, 0]
+    arr = np.asarray(v)
+    if arr.ndim == 2 and 1 in arr.shape:
+        arr = arr.reshape(-1)
+    if arr.ndim != 1:
+        raise DataError(f"{name} must be 1-D, got shape {arr.shape}")
+    if arr.shape[0] != n:
+        raise DataError(
+            f"{name} has {arr.shape[0]} rows but X has {n}; they must match row for row"
+        )
+    return arr
+
+
+def check_treatment(t: Any, n: int, *, binary: bool, method: str) -> tuple[np.ndarray, np.ndarray]:
+    """Validate a treatment vector; return ``(codes, classes)`` with ``classes`` sorted.
+
+    Args:
+        t: treatment assignments (numbers, booleans or labels).
+        n: the number of rows of ``X``.
+        binary: whether the method needs exactly two arms.
+        method: the estimator's name, for error messages.
+    """
+    arr = _check_vector(t, "t", n)
+    if arr.dtype.kind in "fc":
+        if not np.isfinite(arr).all():
+            i = int(np.nonzero(~np.isfinite(arr))[0][0])
+            raise DataError(f"t has NaN or infinite values (first in row {i}); drop those rows")
+    elif arr.dtype.kind == "O" and pd.isna(arr).any():
+        i = int(np.nonzero(pd.isna(arr))[0][0])
+        raise DataError(f"t has missing values (first in row {i}); drop those rows")
+    if arr.dtype.kind == "b":
+        arr = arr.astype(np.int64)
+    classes, codes = np.unique(arr, return_inverse=True)
+    if classes.shape[0] < 2:
+        raise DataError(
+            f"t has a single treatment arm ({classes.tolist()[0]!r} for all {n} rows): an effect needs "
+            "treated and untreated units"
+        )
+    if binary and classes.shape[0] != 2:
+        shown = ", ".join(repr(c) for c in classes[:6].tolist())
+        shown += ", ..." if classes.shape[0] > 6 else ""
+        raise DataError(
+            f"{method} needs a binary treatment, but t has {classes.shape[0]} distinct values "
+            f"({shown}); use TARNet, IPW or AIPW for a multi-valued treatment"
+        )
+    if arr.dtype.kind in "fc" and not np.all(np.equal(np.round(classes), classes)):
+        raise DataError(
+            f"t takes non-integer values ({classes[:4].tolist()}...): a continuous treatment is not "
+            "supported; "
+            "code the arms as integers or labels"
+        )
+    counts = np.bincount(codes, minlength=classes.shape[0])
+    if counts.min() < 2:
+        arm = classes.tolist()[int(np.argmin(counts))]
+        raise DataError(
+            f"treatment arm {arm!r} has {int(counts.min())} unit(s); each arm needs >= 2"
+        )
+    return codes.astype(np.int64), classes
+
+
+def check_outcome(y: Any, n: int) -> np.ndarray:
+    """Validate an outcome vector: numeric, finite, one value per row."""
+    arr = _check_vector(y, "y", n)
+    if arr.dtype.kind == "b":
+        arr = arr.astype(np.float64)
+    try:
+        arr = arr.astype(np.float64)
+    except (TypeError, ValueError) as exc:
+        raise DataError(f"y must be numeric (continuous or 0/1): {exc}") from exc
+    if not np.isfinite(arr).all():
+        i = int(np.nonzero(~np.isfinite(arr))[0][0])
+        raise DataError(
+            f"y has NaN or infinite values (first in row {i}); drop or impute those rows"
+        )
+    return arr
+
+
+def check_fit_data(X: Any, t: Any, y: Any, *, binary: bool, method: str) -> FitData:
+    """Validate ``(X, t, y)`` for ``fit``."""
+    Xa, names = check_X(X)
+    codes, classes = check_treatment(t, Xa.shape[0], binary=binary, method=method)
+    ya = check_outcome(y, Xa.shape[0])
+    return FitData(X=Xa, t=codes, y=ya, classes=classes, feature_names=names)
+
+
+def resolve_outcome_type(
+    y: np.ndarray, outcome_type: OutcomeType
+) -> Literal["continuous", "binary"]:
+    """``"auto"`` means binary when every outcome is 0 or 1."""
+    is_binary = bool(np.isin(y, (0.0, 1.0)).all())
+    if outcome_type == "auto":
+        return "binary" if is_binary else "continuous"
+    if outcome_type == "binary" and not is_binary:
+        bad = y[~np.isin(y, (0.0, 1.0))][0]
+        raise DataError(
+            f"outcome_type='binary' but y takes the value {bad}; binary outcomes are 0/1"
+        )
+    if outcome_type not in ("continuous", "binary"):
+        raise ValueError(
+            f"outcome_type must be 'auto', 'continuous' or 'binary', got {outcome_type!r}"
+        )
+    return outcome_type
+
+
+def check_level(level: float) -> float:
+    """A confidence level strictly between 0 and 1."""
+    if not 0.0 < float(level) < 1.0:
+        raise ValueError(f"level must be in (0, 1), e.g. 0.95; got {level}")
+    return float(level)
