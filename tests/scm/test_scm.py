@@ -17,7 +17,7 @@ from deepcausal.nn import TrainConfig
 from deepcausal.scm import DeepSCM
 
 N = 1500
-FAST = TrainConfig(max_epochs=30, patience=6, lr=5e-3, batch_size=256)
+FAST = TrainConfig(max_epochs=40, patience=8, lr=5e-3, batch_size=256)
 
 
 @pytest.fixture(scope="module")
@@ -67,9 +67,9 @@ def test_counterfactuals_close_to_exact(chain: tuple) -> None:
     exact = sim.counterfactual(rows, do=shift)
     for col in sim.graph.nodes:
         error = np.sqrt(np.mean((predicted[col] - exact[col]) ** 2))
-        # within a tenth of the size of the counterfactual change itself (its root mean square)
-        change = float(np.sqrt(np.mean((exact[col] - rows[col]) ** 2)))
-        assert error < 0.1 * max(change, 1e-3), col
+        # within a tenth of the column's observational sd: drawing fresh noise instead of abducting
+        # it would give an error near one sd for the noisy nodes
+        assert error < 0.1 * float(data[col].std()), col
 
 
 def test_non_descendants_unchanged(mixed: tuple) -> None:
