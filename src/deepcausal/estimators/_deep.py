@@ -19,8 +19,8 @@ from torch import nn
 
 from deepcausal.estimators._base import BaseEffectEstimator
 from deepcausal.estimators._validation import FitData, OutcomeType, resolve_outcome_type
-from deepcausal.nn import MLP, TrainConfig, TrainResult, seed_everything, train
-from deepcausal.nn._mlp import _ACTIVATIONS, Activation
+from deepcausal.nn import MLP, Activation, TrainConfig, TrainResult, seed_everything, train
+from deepcausal.nn import activation as activation_module
 
 _PREDICT_CHUNK = 8192
 
@@ -55,13 +55,9 @@ class EffectNet(nn.Module):
             raise ValueError(
                 f"representation needs at least one positive width, got {representation}"
             )
-        if activation not in _ACTIVATIONS:
-            raise ValueError(
-                f"unknown activation {activation!r}; choose from {sorted(_ACTIVATIONS)}"
-            )
+        last = activation_module(activation)  # raises ValueError naming an unknown activation
         self.representation = nn.Sequential(
-            MLP(in_features, widths[-1], hidden=widths[:-1], activation=activation),
-            _ACTIVATIONS[activation](),
+            MLP(in_features, widths[-1], hidden=widths[:-1], activation=activation), last
         )
         self.heads = nn.ModuleList(
             MLP(widths[-1], 1, hidden=tuple(head), activation=activation) for _ in range(n_arms)

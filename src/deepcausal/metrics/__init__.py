@@ -12,17 +12,22 @@ from deepcausal.metrics._discovery import (
     tpr,
 )
 from deepcausal.metrics._distributions import mmd, rmse
+from deepcausal.metrics._effects import ate_error, interval_covers, pehe, sqrt_pehe
 
 __all__ = [
+    "ate_error",
     "edge_counts",
     "f1",
     "fdr",
+    "interval_covers",
     "mmd",
+    "pehe",
     "precision",
     "recall",
     "rmse",
     "shd",
     "sid",
+    "sqrt_pehe",
     "to_cpdag",
     "tpr",
 ]

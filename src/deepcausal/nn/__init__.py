@@ -1,13 +1,15 @@
 """Shared neural-network pieces: MLP blocks, the one training loop, device and seed handling."""
 
 from deepcausal.nn._device import resolve_device, seed_everything, torch_generator, torch_threads
-from deepcausal.nn._mlp import MLP
+from deepcausal.nn._mlp import MLP, Activation, activation
 from deepcausal.nn._train import TrainConfig, TrainResult, train
 
 __all__ = [
     "MLP",
+    "Activation",
     "TrainConfig",
     "TrainResult",
+    "activation",
     "resolve_device",
     "seed_everything",
     "torch_generator",

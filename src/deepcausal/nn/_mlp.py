@@ -63,3 +63,14 @@ class MLP(nn.Sequential):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return super().forward(x)
+
+
+def activation(name: Activation) -> nn.Module:
+    """A fresh activation module by name (``"relu"``, ``"elu"``, ...).
+
+    >>> activation("elu")
+    ELU(alpha=1.0)
+    """
+    if name not in _ACTIVATIONS:
+        raise ValueError(f"unknown activation {name!r}; choose from {sorted(_ACTIVATIONS)}")
+    return _ACTIVATIONS[name]()

@@ -1,4 +1,4 @@
-"""Fixtures shared by the whole suite."""
+"""Fixtures shared by the whole suite, doctests under src/ included."""
 
 from __future__ import annotations
 
