@@ -63,3 +63,25 @@ def test_bad_inputs() -> None:
         TrainConfig(validation_fraction=1.5)
     with pytest.raises(ValueError, match="unknown device"):
         resolve_device("tpu-9000")
+
+
+def test_validation_split_is_the_one_train_uses() -> None:
+    from deepcausal.nn import validation_split
+
+    cfg = TrainConfig(max_epochs=1, batch_size=64, progress=False, random_state=3)
+    tr, va = validation_split(100, cfg)
+    assert len(va) == 20 and sorted(torch.cat([tr, va]).tolist()) == list(range(100))
+    seen: list[torch.Tensor] = []
+    rows = torch.arange(100).float().unsqueeze(1)
+    net = MLP(1, 1, hidden=())
+
+    def loss(b: tuple[torch.Tensor, ...]) -> torch.Tensor:
+        if not net.training:
+            seen.append(b[0].squeeze(1).long())
+        return (net(b[0]) ** 2).mean()
+
+    train(net, loss, [rows], cfg)
+    assert sorted(torch.cat(seen).tolist()) == sorted(va.tolist())
+    seen.clear()
+    train(net, loss, [rows], cfg, split=(tr, va))  # an explicit split is honoured
+    assert sorted(torch.cat(seen).tolist()) == sorted(va.tolist())

@@ -182,6 +182,19 @@ class Mechanism(nn.Module, abc.ABC):
             A tensor of shape ``(n, noise_dim)``.
         """
 
+    def prefit(
+        self, x: Tensor, parents: Tensor, train_idx: Tensor, val_idx: Tensor
+    ) -> list[nn.Parameter] | None:
+        """An optional stage before the likelihood training loop; returns what the loop optimises.
+
+        Families with a part that has a better estimator than stochastic gradient descent on the
+        likelihood (a regression function fitted to convergence by a second-order method, say)
+        fit it here on the rows ``train_idx`` (``val_idx`` are the held-out rows the training loop
+        will use for early stopping) and return the parameters left for the loop. The default
+        does nothing and returns ``None``: the loop optimises every parameter.
+        """
+        return None
+
     def config(self) -> dict[str, Any]:
         """The JSON-serialisable constructor arguments: ``{"name", "dim", "parent_dim", **hyper}``.
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Callable, Sequence
 from typing import Literal
 
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 
 from deepcausal.mechanisms._base import (
     Mechanism,
@@ -45,6 +46,25 @@ class AdditiveNoiseMechanism(Mechanism):
     maximum likelihood cannot collapse a component onto a single residual as it can for a
     Gaussian mixture.
 
+    Fitting (``regression="lbfgs"``, the default) is two-stage, as in DoWhy's ``gcm`` additive
+    noise models: :meth:`prefit` first fits ``f`` by least squares, full-batch L-BFGS from the
+    ordinary least-squares solution, with early stopping on the held-out rows; the likelihood
+    training loop then fits ``p_u`` to the residuals. For an additive noise model the least-squares
+    ``f`` is the conditional mean up to a constant that ``p_u`` absorbs, and its error is what a
+    counterfactual ``f(pa') - f(pa) + x`` inherits, so fitting it to convergence matters far more
+    than it does for the likelihood. ``regression="joint"`` instead maximises the likelihood over
+    ``f`` and ``p_u`` together by stochastic gradient descent.
+
+    ``f(pa) = g(pa) + MLP(pa)`` with ``g`` a polynomial skip term of degree ``skip_degree``
+    (linear, or quadratic where there are at most :data:`MAX_QUADRATIC_PARENTS` parent features).
+    The least-squares stage proceeds from simple to complex, as ``gcm``'s model selection chooses
+    between linear, quadratic and non-linear regressors: ordinary least squares for the linear
+    ``g``, then for the quadratic one (kept where the nested-model F-test on the training rows
+    rejects the linear one at level 0.01), then L-BFGS on ``g + MLP`` starting there (the MLP's
+    last layer at zero), kept only if it lowers the held-out squared error by more than two
+    standard errors of the paired per-row difference. A model that stays polynomial is refitted on every
+    row. So a linear mechanism is found exactly, and the MLP does not fit noise as structure.
+
     Args:
         dim: event size of the node.
         parent_dim: width of the parent features (0 for a root).
@@ -55,6 +75,9 @@ class AdditiveNoiseMechanism(Mechanism):
         noise_hidden_features: hidden widths of the noise flow's conditioners.
         noise_bins: spline bins of the noise flow.
         bound: the noise flow's splines act on ``[-bound, bound]`` (identity outside).
+        regression: ``"lbfgs"`` (two-stage, see above) or ``"joint"``.
+        skip_degree: degree of the polynomial skip term ``g`` (0: none, the MLP alone).
+        max_lbfgs_iter: upper bound on L-BFGS iterations of the least-squares stage.
 
     Example:
         >>> m = AdditiveNoiseMechanism(dim=1, parent_dim=2, hidden=(8,))
@@ -65,6 +88,8 @@ class AdditiveNoiseMechanism(Mechanism):
     """
 
     name = "additive"
+    noise_loc: Tensor
+    noise_scale: Tensor
     exact_abduction = True
     kinds = frozenset({"continuous"})
 
@@ -76,10 +101,13 @@ class AdditiveNoiseMechanism(Mechanism):
         hidden: Sequence[int] = (64, 64),
         activation: str = "elu",
         noise_transform: Literal["nsf", "maf"] = "nsf",
-        noise_transforms: int = 2,
+        noise_transforms: int = 1,
         noise_hidden_features: Sequence[int] = (32, 32),
         noise_bins: int = 8,
         bound: float = DEFAULT_BOUND,
+        regression: Literal["lbfgs", "joint"] = "lbfgs",
+        skip_degree: int = 2,
+        max_lbfgs_iter: int = 500,
     ) -> None:
         super().__init__(dim, parent_dim)
         self._hyper = {
@@ -90,10 +118,29 @@ class AdditiveNoiseMechanism(Mechanism):
             "noise_hidden_features": _check_hidden("noise_hidden_features", noise_hidden_features),
             "noise_bins": _check_int("noise_bins", noise_bins, minimum=2),
             "bound": _check_float("bound", bound),
+            "regression": _check_choice("regression", regression, ("lbfgs", "joint")),
+            "skip_degree": _check_int("skip_degree", skip_degree, minimum=0),
+            "max_lbfgs_iter": _check_int("max_lbfgs_iter", max_lbfgs_iter, minimum=1),
         }
         self.net, self.const = _parent_net(
             self.parent_dim, self.dim, self._hyper["hidden"], self._hyper["activation"]
         )
+        if self._hyper["skip_degree"] > 2:
+            raise ValueError(f"skip_degree must be 0, 1 or 2, got {skip_degree!r}")
+        self.linear: nn.Linear | None = None
+        self._quadratic = (
+            self._hyper["skip_degree"] == 2 and 0 < self.parent_dim <= MAX_QUADRATIC_PARENTS
+        )
+        if self._hyper["skip_degree"] > 0 and self.parent_dim > 0:
+            self.linear = nn.Linear(_skip_width(self.parent_dim, self._quadratic), self.dim)
+            with torch.no_grad():  # f starts as the MLP alone until prefit sets the OLS solution
+                self.linear.weight.zero_()
+                self.linear.bias.zero_()
+        # The noise flow models the residual in normalised coordinates (u - loc) / scale; prefit
+        # sets loc and scale to the least-squares residuals' mean and sd, so that the flow starts
+        # at the right scale (a near-deterministic child has a residual sd far below 1).
+        self.register_buffer("noise_loc", torch.zeros(self.dim))
+        self.register_buffer("noise_scale", torch.ones(self.dim))
         self.noise_flow = build_flow(
             self.dim,
             0,
@@ -106,19 +153,131 @@ class AdditiveNoiseMechanism(Mechanism):
 
     def mean(self, parents: Tensor) -> Tensor:
         """The regression function ``f(pa)``, ``(n, dim)`` (the conditional mean up to ``E[u]``)."""
-        return _apply_parent_net(self.net, self.const, self._parents(parents))
+        return self._f(self._parents(parents))
+
+    def _f(self, parents: Tensor) -> Tensor:
+        out = _apply_parent_net(self.net, self.const, parents)
+        if self.linear is not None:
+            out = out + self.linear(_skip_features(parents, self._quadratic))
+        return out
+
+    def prefit(
+        self, x: Tensor, parents: Tensor, train_idx: Tensor, val_idx: Tensor
+    ) -> list[nn.Parameter] | None:
+        """Fit ``f`` by least squares (L-BFGS, early stopping on ``val_idx``) and freeze it.
+
+        Returns the noise flow's parameters: the training loop then fits ``p_u`` to the residuals.
+        For a root node ``f`` is the constant mean. The noise density is then fitted to the
+        residuals by L-BFGS too. ``regression="joint"`` skips the stage (returns ``None``).
+        """
+        if self._hyper["regression"] != "lbfgs":
+            return None
+        max_iter = int(self._hyper["max_lbfgs_iter"])
+        x = self._values(x)
+        parents = self._parents(parents, x.shape[0])
+        train_idx, val_idx = train_idx.to(x.device), val_idx.to(x.device)
+        xt, pt = x[train_idx], parents[train_idx]
+        xv, pv = (x[val_idx], parents[val_idx]) if len(val_idx) else (xt, pt)
+        regression = [p for name, p in self.named_parameters() if not name.startswith("noise_")]
+        if self.net is None:  # a root: f is a constant, the mean
+            assert self.const is not None
+            with torch.no_grad():
+                self.const.copy_(xt.mean(0))
+        elif self.linear is None:
+            _lbfgs_least_squares(self._f, regression, (xt, pt), (xv, pv), max_iter)
+        else:
+            last = self.net[-1]
+            assert isinstance(last, nn.Linear)
+            ft, fv = _skip_features(pt, self._quadratic), _skip_features(pv, self._quadratic)
+            linear_cols = self.parent_dim
+            with torch.no_grad():
+                last.weight.zero_()
+                last.bias.zero_()
+                _ols(self.linear, ft, xt, linear_cols)
+                cols, error = linear_cols, ((self.linear(fv) - xv) ** 2).sum(1)
+                if self._quadratic:
+                    linear_rss = float(((self.linear(ft) - xt) ** 2).sum())
+                    _ols(self.linear, ft, xt)
+                    quad_rss = float(((self.linear(ft) - xt) ** 2).sum())
+                    if _nested_f_test(linear_rss, quad_rss, linear_cols, ft.shape[1], xt.shape):
+                        cols, error = ft.shape[1], ((self.linear(fv) - xv) ** 2).sum(1)
+                    else:
+                        _ols(self.linear, ft, xt, linear_cols)
+            _lbfgs_least_squares(self._f, regression, (xt, pt), (xv, pv), max_iter)
+            with torch.no_grad():
+                if len(val_idx) < 2 or not _better(error, ((self._f(pv) - xv) ** 2).sum(1)):
+                    # the MLP does not improve on the polynomial: keep that, refitted on every row
+                    last.weight.zero_()
+                    last.bias.zero_()
+                    _ols(self.linear, _skip_features(parents, self._quadratic), x, cols)
+        for p in regression:
+            p.requires_grad_(False)
+        with torch.no_grad():
+            residual = xt - self._f(pt)
+            self.noise_loc.copy_(residual.mean(0))
+            self.noise_scale.copy_(residual.std(0).clamp_min(1e-6))
+            val_residual = xv - self._f(pv)
+        # the noise density too, by L-BFGS on the residuals: a few dozen full-batch steps where
+        # Adam needs hundreds of mini-batch epochs for a sharp-edged density; the training loop
+        # then only polishes it
+        noise = list(self.noise_flow.parameters())
+        if noise:
+            _lbfgs(
+                lambda: -self._noise_log_prob(residual).mean(),
+                lambda: -self._noise_log_prob(val_residual).mean(),
+                noise,
+                min(max_iter, NOISE_LBFGS_ITER),
+            )
+        return noise
+
+    def _noise_log_prob(self, u: Tensor) -> Tensor:
+        z = (u - self.noise_loc) / self.noise_scale
+        out: Tensor = self.noise_flow().log_prob(z) - torch.log(self.noise_scale).sum()
+        return out
+
+    def residual_dependence(self, x: Tensor, parents: Tensor) -> float:
+        """p-value of White's (1980) test that the residuals' spread does not depend on the parents.
+
+        Regresses the squared standardised residuals ``u^2`` (each coordinate) on the parents and
+        their squares and cross-products; under an additive noise model ``n R^2`` is asymptotically
+        chi-squared with as many degrees of freedom as regressors. A small p-value says the noise
+        is not additive (heteroscedastic or otherwise dependent on the parents). Returns 1.0 for a
+        root node. The smallest p-value over the node's coordinates, Bonferroni-corrected.
+        """
+        from scipy import stats
+
+        if self.parent_dim == 0:
+            return 1.0
+        with torch.no_grad():
+            x = self._values(x)
+            parents = self._parents(parents, x.shape[0])
+            u = x - self._f(parents)
+            z = ((u - u.mean(0)) / u.std(0).clamp_min(1e-12)) ** 2
+            features = _skip_features(parents, self.parent_dim <= MAX_QUADRATIC_PARENTS)
+            design = torch.cat([features, torch.ones_like(features[:, :1])], dim=1).double().cpu()
+            target = z.double().cpu()
+            fit = design @ torch.linalg.lstsq(design, target).solution
+            ss_res = ((target - fit) ** 2).sum(0)
+            ss_tot = ((target - target.mean(0)) ** 2).sum(0).clamp_min(1e-300)
+            r2 = (1 - ss_res / ss_tot).clamp(0, 1)
+        df = int(torch.linalg.matrix_rank(design)) - 1
+        if df < 1:
+            return 1.0
+        lm = (x.shape[0] * r2).numpy()
+        p = float(min(stats.chi2.sf(lm, df)))
+        return min(1.0, p * self.dim)
 
     def log_prob(self, x: Tensor, parents: Tensor) -> Tensor:
         x = self._values(x)
-        u = x - _apply_parent_net(self.net, self.const, self._parents(parents, x.shape[0]))
+        u = x - self._f(self._parents(parents, x.shape[0]))
         if x.shape[0] == 0:  # zuko cannot reshape an empty batch
             return x.new_zeros(0)
-        out: Tensor = self.noise_flow().log_prob(u)
-        return out
+        return self._noise_log_prob(u)
 
     def noise(self, n: int, generator: torch.Generator | None = None) -> Tensor:
         e = self._randn(n, generator)
-        u: Tensor = self.noise_flow.transform(None).inv(e)
+        z: Tensor = self.noise_flow.transform(None).inv(e)
+        u = self.noise_loc + self.noise_scale * z
         return u
 
     def sample(
@@ -127,11 +286,134 @@ class AdditiveNoiseMechanism(Mechanism):
         parents = self._parents(parents)
         n = parents.shape[0]
         u = self.noise(n, generator) if noise is None else self._noise(noise, n)
-        return self._finite(_apply_parent_net(self.net, self.const, parents) + u, "sample")
+        return self._finite(self._f(parents) + u, "sample")
 
     def abduct(
         self, x: Tensor, parents: Tensor, generator: torch.Generator | None = None
     ) -> Tensor:
         x = self._values(x)
-        u = x - _apply_parent_net(self.net, self.const, self._parents(parents, x.shape[0]))
+        u = x - self._f(self._parents(parents, x.shape[0]))
         return self._finite(u, "abduct")
+
+
+#: L-BFGS iterations for the (one-dimensional, unconditional) noise density: it converges within
+#: a few dozen; the training loop polishes it.
+NOISE_LBFGS_ITER = 60
+
+#: The quadratic skip term has p (p + 1) / 2 extra features; above this many parent features it is
+#: linear only.
+MAX_QUADRATIC_PARENTS = 20
+
+
+def _skip_width(parent_dim: int, quadratic: bool) -> int:
+    return parent_dim + (parent_dim * (parent_dim + 1) // 2 if quadratic else 0)
+
+
+def _skip_features(parents: Tensor, quadratic: bool) -> Tensor:
+    """``parents`` and, if ``quadratic``, their products ``pa_i pa_j`` for ``i <= j``."""
+    if not quadratic:
+        return parents
+    i, j = torch.triu_indices(parents.shape[1], parents.shape[1], device=parents.device)
+    return torch.cat([parents, parents[:, i] * parents[:, j]], dim=1)
+
+
+#: Significance level of the F-test that keeps the quadratic terms.
+QUADRATIC_ALPHA = 0.01
+
+
+def _nested_f_test(
+    rss_small: float, rss_large: float, k_small: int, k_large: int, shape: torch.Size
+) -> bool:
+    """Whether the F-test of nested least-squares fits rejects the smaller model at
+    :data:`QUADRATIC_ALPHA` (``k`` regressors besides the intercept, per output coordinate)."""
+    from scipy import stats
+
+    n, dim = int(shape[0]), int(shape[1])
+    q, dof = (k_large - k_small) * dim, (n - k_large - 1) * dim
+    if q <= 0 or dof <= 0 or rss_large <= 0:
+        return False
+    f = ((rss_small - rss_large) / q) / (rss_large / dof)
+    return bool(stats.f.sf(f, q, dof) < QUADRATIC_ALPHA)
+
+
+def _better(current: Tensor, candidate: Tensor) -> bool:
+    """Whether ``candidate``'s held-out per-row errors beat ``current``'s by more than two
+    standard errors of the paired difference."""
+    gain = (current - candidate).double()
+    if len(gain) < 2:
+        return False
+    return float(gain.mean()) > 2 * float(gain.std()) / math.sqrt(len(gain))
+
+
+def _ols(layer: nn.Linear, features: Tensor, x: Tensor, columns: int | None = None) -> None:
+    """Set ``layer`` to the ordinary least-squares fit of ``x`` on the first ``columns`` of
+    ``features`` (all by default; the other weights are set to zero), in float64."""
+    k = features.shape[1] if columns is None else columns
+    design = torch.cat([features[:, :k], torch.ones_like(features[:, :1])], dim=1).double()
+    # on the CPU: its default driver (gelsy) copes with rank-deficient designs, e.g. the square of
+    # a 0/1 parent column, which equals the column
+    coef = torch.linalg.lstsq(design.cpu(), x.double().cpu()).solution.to(features.device)
+    layer.weight.zero_()
+    layer.weight[:, :k] = coef[:-1].T.to(layer.weight.dtype)
+    layer.bias.copy_(coef[-1].to(layer.bias.dtype))
+
+
+def _lbfgs_least_squares(
+    f: Callable[[Tensor], Tensor],
+    params: list[nn.Parameter],
+    train: tuple[Tensor, Tensor],
+    val: tuple[Tensor, Tensor],
+    max_iter: int,
+) -> None:
+    """Minimise the mean squared error of ``f(parents)`` against ``x`` (see :func:`_lbfgs`)."""
+    (xt, pt), (xv, pv) = train, val
+    _lbfgs(lambda: ((f(pt) - xt) ** 2).mean(), lambda: ((f(pv) - xv) ** 2).mean(), params, max_iter)
+
+
+def _lbfgs(
+    train_loss: Callable[[], Tensor],
+    val_loss: Callable[[], Tensor],
+    params: list[nn.Parameter],
+    max_iter: int,
+    chunk: int = 20,
+    patience: int = 3,
+) -> None:
+    """Minimise ``train_loss()`` over ``params`` by full-batch L-BFGS with a strong-Wolfe line
+    search, keeping the parameters of the best ``val_loss()`` (checked every ``chunk`` iterations;
+    stop after ``patience`` checks without a relative improvement of 1e-4)."""
+    optimiser = torch.optim.LBFGS(
+        params,
+        lr=1.0,
+        max_iter=chunk,
+        history_size=20,
+        line_search_fn="strong_wolfe",
+        tolerance_grad=1e-10,
+        tolerance_change=1e-14,
+    )
+
+    def closure() -> Tensor:
+        optimiser.zero_grad(set_to_none=True)
+        loss = train_loss()
+        loss.backward()
+        return loss
+
+    def validation() -> float:
+        with torch.no_grad():
+            return float(val_loss())
+
+    best, best_state, since = validation(), [p.detach().clone() for p in params], 0
+    for _ in range(math.ceil(max_iter / chunk)):
+        optimiser.step(closure)
+        current = validation()
+        if not math.isfinite(current):
+            break
+        if current < best - 1e-4 * max(1.0, abs(best)):
+            best, since = current, 0
+            best_state = [p.detach().clone() for p in params]
+        else:
+            since += 1
+            if since >= patience:
+                break
+    with torch.no_grad():
+        for p, saved in zip(params, best_state, strict=True):
+            p.copy_(saved)

@@ -2,7 +2,7 @@
 
 from deepcausal.nn._device import resolve_device, seed_everything, torch_generator, torch_threads
 from deepcausal.nn._mlp import MLP, Activation, activation
-from deepcausal.nn._train import TrainConfig, TrainResult, train
+from deepcausal.nn._train import TrainConfig, TrainResult, train, validation_split
 
 __all__ = [
     "MLP",
@@ -15,4 +15,5 @@ __all__ = [
     "torch_generator",
     "torch_threads",
     "train",
+    "validation_split",
 ]

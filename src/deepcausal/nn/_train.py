@@ -99,6 +99,7 @@ def train(
     config: TrainConfig | None = None,
     *,
     parameters: Sequence[nn.Parameter] | None = None,
+    split: tuple[torch.Tensor, torch.Tensor] | None = None,
     description: str = "training",
 ) -> TrainResult:
     """Fit ``model`` by minimising ``loss_fn`` over mini-batches of ``tensors``.
@@ -109,6 +110,9 @@ def train(
         tensors: tensors sharing their first dimension (rows).
         config: optimisation settings; defaults to :class:`TrainConfig`.
         parameters: the parameters to optimise (default: all of ``model``'s).
+        split: ``(train_idx, val_idx)`` row indices, as :func:`validation_split` makes them, when
+            the caller needs to know (or fix) which rows are held out; drawn from ``config``
+            otherwise.
         description: label of the progress bar and of error messages.
 
     Returns:
@@ -143,12 +147,13 @@ def train(
     model.to(device)
     rng = np.random.default_rng(seed)
 
-    perm = rng.permutation(n)
-    n_val = round(cfg.validation_fraction * n) if cfg.validation_fraction > 0 else 0
-    if n - n_val < 1:
-        n_val = 0
-    val_idx = torch.as_tensor(perm[:n_val], dtype=torch.long)
-    train_idx = torch.as_tensor(perm[n_val:], dtype=torch.long)
+    if split is None:
+        train_idx, val_idx = _split(n, cfg.validation_fraction, rng)
+    else:
+        train_idx, val_idx = (torch.as_tensor(i, dtype=torch.long).cpu() for i in split)
+        if len(train_idx) == 0 or (len(train_idx) + len(val_idx)) > n:
+            raise DataError(f"{description}: the split does not fit {n} rows")
+    n_val = len(val_idx)
     train_data = [t[train_idx].to(device) for t in tensors]
     val_data = [t[val_idx].to(device) for t in tensors] if n_val else []
 
@@ -213,6 +218,35 @@ def train(
     model.load_state_dict(best_state)
     model.eval()
     return result
+
+
+def validation_split(
+    n: int, config: TrainConfig | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The ``(train_idx, val_idx)`` row indices that :func:`train` holds out for ``config``.
+
+    Deterministic for a given ``config.random_state`` (drawn afresh when it is ``None``); pass the
+    result to :func:`train` as ``split`` so that a stage fitted before the training loop (e.g. a
+    least-squares regression) sees exactly the same training rows.
+
+    >>> tr, va = validation_split(10, TrainConfig(random_state=0, validation_fraction=0.2))
+    >>> len(tr), len(va), sorted(set(tr.tolist()) | set(va.tolist())) == list(range(10))
+    (8, 2, True)
+    """
+    cfg = config or TrainConfig()
+    seed = int(np.random.SeedSequence(cfg.random_state).generate_state(1)[0])  # as train() does
+    return _split(n, cfg.validation_fraction, np.random.default_rng(seed))
+
+
+def _split(n: int, fraction: float, rng: np.random.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    perm = rng.permutation(n)
+    n_val = round(fraction * n) if fraction > 0 else 0
+    if n - n_val < 1:
+        n_val = 0
+    return (
+        torch.as_tensor(perm[n_val:], dtype=torch.long),
+        torch.as_tensor(perm[:n_val], dtype=torch.long),
+    )
 
 
 def _mean_loss(loss_fn: LossFn, data: list[torch.Tensor], chunk: int) -> float:

@@ -75,7 +75,7 @@ def run_ladder_demo(
         echo(f"graph learned by {discovery} in {learned.wall_time:.1f} s: {_edges_text(learned)}")
         echo(f"true graph: {sim.graph.to_string()}   (structural Hamming distance {distance})")
         echo("the model below is fitted on the true graph, so its answers can be checked")
-    echo(f"fitting one normalising flow per node on {n_train} rows ...")
+    echo(f"fitting one mechanism per node (additive noise model or flow) on {n_train} rows ...")
     start = time.perf_counter()
     scm = DeepSCM(
         sim.graph,
@@ -134,7 +134,8 @@ def run_ladder_demo(
     echo("")
     with pd.option_context("display.width", 140, "display.max_colwidth", 60):
         echo(table.to_string(index=False, float_format=lambda x: f"{x:.4f}"))
-    echo(f"fit time: {fit_seconds:.1f} s")
+    families = ", ".join(f"{k}: {m.name}" for k, m in scm.mechanisms_.items())
+    echo(f"fit time: {fit_seconds:.1f} s; mechanisms: {families}")
 
     report_path = None
     if out is not None:
@@ -150,6 +151,7 @@ def run_ladder_demo(
             table,
             fit_seconds,
             learned,
+            families,
         )
         echo(f"report: {report_path}")
     return LadderResult(
@@ -173,6 +175,7 @@ def _write_report(
     table: pd.DataFrame,
     fit_seconds: float,
     learned: DiscoveryResult | None,
+    families: str,
 ) -> Path:
     from deepcausal.report._graph_plot import plot_graph
     from deepcausal.report._plots import plot_counterfactuals, plot_interventional, plot_marginals
@@ -191,8 +194,9 @@ def _write_report(
         )
     report.code(sim.describe())
     report.text(
-        f"A DeepSCM with one conditional normalising flow per node was fitted to {len(data)} "
-        f"observational rows in {fit_seconds:.1f} s."
+        "A DeepSCM with one neural mechanism per node ("
+        + families
+        + f") was fitted to {len(data)} observational rows in {fit_seconds:.1f} s."
     )
     report.heading("Answers against the truth")
     report.table(table)

@@ -28,7 +28,7 @@ from deepcausal.data import Schema, TabularEncoder, Variable
 from deepcausal.errors import DataError, GraphError, NotFittedError, SchemaError
 from deepcausal.graph import CausalGraph
 from deepcausal.mechanisms import Mechanism, make_mechanism, resolve_mechanism
-from deepcausal.nn import TrainConfig, TrainResult, resolve_device, train
+from deepcausal.nn import TrainConfig, TrainResult, resolve_device, train, validation_split
 from deepcausal.nn._device import DeviceLike
 
 logger = logging.getLogger(__name__)
@@ -44,6 +44,9 @@ Interventions = Mapping[str, InterventionValue]
 #: overhead dominates), so an epoch is ~3x cheaper, and with a higher learning rate the flows reach
 #: the same validation likelihood in far less time. Early stopping ignores gains below 1e-3 nats,
 #: which only prolonged training on sharp-edged densities (benchmarks/scm_ladder.py).
+#: The families that ``mechanisms="auto"`` fits for a continuous node with parents, simplest first.
+AUTO_CONTINUOUS: tuple[str, ...] = ("additive", "flow")
+
 DEFAULT_TRAINING = TrainConfig(
     max_epochs=200, batch_size=1024, lr=5e-3, patience=10, min_delta=1e-3
 )
@@ -56,9 +59,13 @@ class DeepSCM:
         graph: the causal DAG (a :class:`CausalGraph` or its string form). Bidirected edges are refused:
             latent confounders need joint training of a c-component, which this class does not do.
         schema: the variables' kinds and categories; inferred from the training data when ``None``.
-        mechanisms: ``"auto"`` (a normalising flow for continuous nodes, a Gumbel-max model for binary
-            and categorical ones), one family name for every node, or a mapping node -> family name
-            (nodes it leaves out get ``"auto"``).
+        mechanisms: ``"auto"``, one family name for every node, or a mapping node -> family name
+            (nodes it leaves out get ``"auto"``). ``"auto"`` gives a Gumbel-max model to binary and
+            categorical nodes and an unconditional flow to continuous roots; a continuous node
+            with parents gets an additive noise model, unless White's test finds its residuals'
+            spread depends on the parents (p < 0.01): then a conditional flow is fitted too and
+            kept where its held-out likelihood is higher by more than two standard errors
+            (``selection_`` records the held-out negative log-likelihoods per node).
         mechanism_kwargs: hyper-parameters, keyed by node name or by family name (a node's own entry
             wins), e.g. ``{"flow": {"transforms": 3}, "Y": {"hidden_features": (32, 32)}}``.
         training: optimisation settings for every node (see :class:`deepcausal.nn.TrainConfig`;
@@ -123,7 +130,8 @@ class DeepSCM:
             data: one row per unit and a column per node (extra columns are ignored).
 
         Returns:
-            ``self``, with ``schema_``, ``encoder_``, ``mechanisms_`` and ``history_`` set.
+            ``self``, with ``schema_``, ``encoder_``, ``mechanisms_``, ``history_`` and
+            ``selection_`` set.
 
         Raises:
             SchemaError: a node without a column, NaN or infinite values, values of the wrong type.
@@ -151,24 +159,40 @@ class DeepSCM:
         history: dict[str, TrainResult] = {}
         self.schema_ = schema
         self.encoder_ = encoder
+        selection: dict[str, dict[str, float]] = {}
         for i, node in enumerate(tqdm(self._order(), desc="DeepSCM", disable=not self.progress)):
-            torch.manual_seed(int(seeds[i].generate_state(1)[0]))
-            mech = self._build_mechanism(node)
             parents = self._parent_features(node, values, len(data))
+            node_seed = int(seeds[i].generate_state(1)[0])
             config = replace(
                 base,
                 device=device,
                 progress=self.progress and base.progress,
-                random_state=int(seeds[i].generate_state(1)[0]),
+                random_state=node_seed,
             )
-            history[node] = train(
-                mech,
-                _node_loss(mech),
-                [values[node], parents],
-                config,
-                description=f"mechanism {node} ({mech.name})",
-            )
-            modules[node] = mech
+            split = validation_split(len(data), config)
+            fitted: list[tuple[Mechanism, TrainResult, Tensor]] = []
+            for family in self._candidates(node):
+                if fitted and _additive_noise_holds(fitted[0][0], values[node], parents, split):
+                    break
+                torch.manual_seed(node_seed)
+                mech = self._build_mechanism(node, family)
+                mech.to(device)
+                trainable = mech.prefit(values[node], parents, *split)
+                result = train(
+                    mech,
+                    _node_loss(mech),
+                    [values[node], parents],
+                    config,
+                    parameters=trainable,
+                    split=split,
+                    description=f"mechanism {node} ({mech.name})",
+                )
+                fitted.append((mech, result, _held_out_nll(mech, values[node], parents, split)))
+            best = _select(fitted)
+            modules[node], history[node] = fitted[best][0], fitted[best][1]
+            if len(self._candidates(node)) > 1:
+                selection[node] = {m.name: float(nll.mean()) for m, _, nll in fitted}
+        self.selection_ = selection
         self.mechanisms_ = modules
         self.history_ = history
         self.device_ = device
@@ -381,9 +405,17 @@ class DeepSCM:
             return spec
         return str(spec.get(node, "auto"))
 
-    def _build_mechanism(self, node: str) -> Mechanism:
-        var = self.schema_[node]
+    def _candidates(self, node: str) -> tuple[str, ...]:
+        """The families fitted for ``node``: under ``"auto"`` a continuous node with parents tries
+        an additive noise model and a conditional flow (see :func:`_select`)."""
         family = self._family(node)
+        if family == "auto" and self.schema_[node].kind == "continuous":
+            return AUTO_CONTINUOUS if self._parent_dim(node) else AUTO_CONTINUOUS[:1]
+        return (family,)
+
+    def _build_mechanism(self, node: str, family: str | None = None) -> Mechanism:
+        var = self.schema_[node]
+        family = family or self._family(node)
         kwargs = dict(self.mechanism_kwargs or {})
         hyper: dict[str, Any] = {}
         resolved = resolve_mechanism(family, var.kind).name
@@ -510,6 +542,52 @@ def _features(var: Variable, value: Tensor) -> Tensor:
     if var.kind == "binary":
         return value.float().unsqueeze(1)
     return nn.functional.one_hot(value.long(), var.n_categories).float()
+
+
+def _held_out_nll(
+    mech: Mechanism, x: Tensor, parents: Tensor, split: tuple[Tensor, Tensor]
+) -> Tensor:
+    """Per-row negative log-likelihood of the held-out rows (the training rows without a split)."""
+    rows = split[1] if len(split[1]) else split[0]
+    with torch.no_grad():
+        return -mech.log_prob(x[rows], parents[rows]).detach().cpu().double()
+
+
+#: Significance level of the residual test that decides whether ``"auto"`` also fits a flow.
+HETEROSCEDASTICITY_ALPHA = 0.01
+
+
+def _additive_noise_holds(
+    mech: Mechanism, x: Tensor, parents: Tensor, split: tuple[Tensor, Tensor]
+) -> bool:
+    """Whether White's test on the additive model's training residuals finds no dependence of
+    their spread on the parents (p >= :data:`HETEROSCEDASTICITY_ALPHA`): then the flow is not fitted.
+    Where the test rejects, the flow is fitted and :func:`_select` compares held-out likelihoods."""
+    test = getattr(mech, "residual_dependence", None)
+    if test is None:
+        return False
+    rows = split[0]
+    return bool(test(x[rows], parents[rows]) >= HETEROSCEDASTICITY_ALPHA)
+
+
+def _select(fitted: list[tuple[Mechanism, TrainResult, Tensor]]) -> int:
+    """The index of the family to keep: the first (simplest) candidate unless a later one has a
+    lower held-out negative log-likelihood by more than two standard errors of the paired per-row
+    difference. Under ``"auto"`` the first is the additive noise model: where noise is additive
+    it is the correct, identifiable class and its counterfactuals ``f(pa') - f(pa) + x`` carry
+    only the regression's error, while a flow is chosen where the data show it fits better
+    (heteroscedastic or otherwise non-additive noise)."""
+    best = 0
+    for j in range(1, len(fitted)):
+        diff = fitted[best][2] - fitted[j][2]  # > 0 where candidate j fits better
+        finite = torch.isfinite(diff)
+        diff = diff[finite]
+        if len(diff) < 2:
+            continue
+        se = float(diff.std()) / float(np.sqrt(len(diff)))
+        if float(diff.mean()) > 2 * se:
+            best = j
+    return best
 
 
 def _node_loss(mech: Mechanism) -> Callable[[tuple[Tensor, ...]], Tensor]:

@@ -1,0 +1,107 @@
+"""The additive noise model's least-squares stage: polynomial, then MLP, each kept only if it helps.
+
+Tolerances come from n: an OLS coefficient has standard error ``sigma / sqrt(n)`` for unit-variance
+independent regressors, so five of them bound it; a nonlinear fit is held to the bound of
+``test_mechanism_fit`` (``sigma * sqrt(K_EFF / n)``, three times over).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from deepcausal.mechanisms import AdditiveNoiseMechanism
+from deepcausal.nn import TrainConfig, train, validation_split
+
+N = 2000
+SIGMA = 0.5
+CONFIG = TrainConfig(max_epochs=30, batch_size=512, lr=1e-2, progress=False, random_state=0)
+
+
+def _fit(m: AdditiveNoiseMechanism, x: torch.Tensor, pa: torch.Tensor) -> list[torch.nn.Parameter]:
+    split = validation_split(N, CONFIG)
+    params = m.prefit(x, pa, *split)
+    assert params is not None
+    train(m, lambda b: m.loss(b[0], b[1]), [x, pa], CONFIG, parameters=params, split=split)
+    return params
+
+
+def _data(f, seed: int = 0, parents: int = 2):  # type: ignore[no-untyped-def]
+    g = torch.Generator().manual_seed(seed)
+    pa = torch.randn(N, parents, generator=g)
+    # non-Gaussian noise, drawn from the same generator after the parents (independent of them)
+    uniform = torch.rand(N, 1, generator=g).clamp(1e-7, 1 - 1e-7)
+    u = torch.distributions.Laplace(0.0, SIGMA / math.sqrt(2)).icdf(uniform)
+    return f(pa) + u, pa
+
+
+def test_a_linear_mechanism_is_found_by_least_squares_and_frozen() -> None:
+    torch.manual_seed(0)
+    x, pa = _data(lambda p: 2 * p[:, :1] - p[:, 1:] + 0.3)
+    m = AdditiveNoiseMechanism(dim=1, parent_dim=2, hidden=(32, 32), noise_transforms=1)
+    params = _fit(m, x, pa)
+    assert {id(p) for p in params} == {id(p) for p in m.noise_flow.parameters()}
+    assert all(not p.requires_grad for n, p in m.named_parameters() if not n.startswith("noise_"))
+    last = m.net[-1]
+    assert isinstance(last, torch.nn.Linear) and float(last.weight.abs().sum()) == 0.0
+    assert m.linear is not None
+    se = SIGMA / math.sqrt(N)
+    w = m.linear.weight.detach()[0]
+    assert torch.allclose(w[:2], torch.tensor([2.0, -1.0]), atol=5 * se), w
+    assert float(m.linear.bias) == float(m.linear.bias)  # finite
+    grid = torch.randn(200, 2, generator=torch.Generator().manual_seed(1))
+    truth = 2 * grid[:, :1] - grid[:, 1:]
+    f = m.mean(grid).detach()
+    # the regression up to its constant (absorbed by the noise) matches the truth; an OLS fit with
+    # k = 6 coefficients has RMS prediction error sigma * sqrt(k / n) over the design
+    rms = float(((f - f.mean()) - (truth - truth.mean())).pow(2).mean().sqrt())
+    assert rms < 3 * SIGMA * math.sqrt(6 / N), rms
+
+
+def test_a_nonlinear_mechanism_switches_the_mlp_on() -> None:
+    torch.manual_seed(0)
+    x, pa = _data(lambda p: torch.sin(2 * p), parents=1)
+    m = AdditiveNoiseMechanism(dim=1, parent_dim=1, hidden=(32, 32), noise_transforms=1)
+    _fit(m, x, pa)
+    last = m.net[-1]
+    assert isinstance(last, torch.nn.Linear) and float(last.weight.abs().sum()) > 0
+    grid = torch.linspace(-2, 2, 17).unsqueeze(1)
+    weights = torch.exp(-0.5 * grid**2) / torch.exp(-0.5 * grid**2).sum()
+    f = m.mean(grid).detach()
+    err = (f - f.mul(weights).sum()) - (
+        torch.sin(2 * grid) - torch.sin(2 * grid).mul(weights).sum()
+    )
+    rms = float((weights * err**2).sum().sqrt())
+    assert rms < 3 * SIGMA * math.sqrt(16 / N), rms
+    # the noise density is learned at the residuals' scale: the held-out likelihood is close to the
+    # Laplace truth (entropy of Laplace(b) = 1 + log(2b))
+    split = validation_split(N, CONFIG)
+    with torch.no_grad():
+        nll = float(m.loss(x[split[1]], pa[split[1]]))
+    assert nll < 1 + math.log(2 * SIGMA / math.sqrt(2)) + 0.1, nll
+
+
+def test_a_quadratic_mechanism_is_caught_by_the_polynomial_term() -> None:
+    torch.manual_seed(0)
+    x, pa = _data(lambda p: p[:, :1] ** 2 - p[:, :1] * p[:, 1:])
+    m = AdditiveNoiseMechanism(dim=1, parent_dim=2, hidden=(32,), noise_transforms=1)
+    _fit(m, x, pa)
+    assert m.linear is not None
+    w = m.linear.weight.detach()[0]  # [p1, p2, p1^2, p1 p2, p2^2]
+    se = SIGMA / math.sqrt(N)
+    if float(m.net[-1].weight.abs().sum()) == 0:  # the MLP stayed off: the polynomial is exact
+        assert torch.allclose(w, torch.tensor([0.0, 0.0, 1.0, -1.0, 0.0]), atol=8 * se), w
+
+
+def test_joint_regression_skips_the_stage_and_a_root_gets_its_mean() -> None:
+    x, pa = _data(lambda p: p[:, :1] + 1.5, parents=1)
+    joint = AdditiveNoiseMechanism(dim=1, parent_dim=1, regression="joint")
+    assert joint.prefit(x, pa, *validation_split(N, CONFIG)) is None
+    root = AdditiveNoiseMechanism(dim=1, parent_dim=0)
+    train_idx, val_idx = validation_split(N, CONFIG)
+    params = root.prefit(x, torch.zeros(N, 0), train_idx, val_idx)
+    assert params is not None and root.const is not None
+    assert torch.allclose(root.const, x[train_idx].mean(0))
+    # sd of x is sqrt(1 + SIGMA^2); its mean is estimated within 5 standard errors of 1.5
+    assert abs(float(root.const) - 1.5) < 5 * math.sqrt(1 + SIGMA**2) / math.sqrt(len(train_idx))
