@@ -48,8 +48,8 @@ class AdditiveNoiseMechanism(Mechanism):
 
     Fitting (``regression="lbfgs"``, the default) is two-stage, as in DoWhy's ``gcm`` additive
     noise models: :meth:`prefit` first fits ``f`` by least squares, full-batch L-BFGS from the
-    ordinary least-squares solution, with early stopping on the held-out rows; the likelihood
-    training loop then fits ``p_u`` to the residuals. For an additive noise model the least-squares
+    ordinary least-squares solution, with early stopping on the held-out rows, then ``p_u`` to the
+    residuals by maximum likelihood, also by L-BFGS. For an additive noise model the least-squares
     ``f`` is the conditional mean up to a constant that ``p_u`` absorbs, and its error is what a
     counterfactual ``f(pa') - f(pa) + x`` inherits, so fitting it to convergence matters far more
     than it does for the likelihood. ``regression="joint"`` instead maximises the likelihood over
@@ -62,8 +62,10 @@ class AdditiveNoiseMechanism(Mechanism):
     ``g``, then for the quadratic one (kept where the nested-model F-test on the training rows
     rejects the linear one at level 0.01), then L-BFGS on ``g + MLP`` starting there (the MLP's
     last layer at zero), kept only if it lowers the held-out squared error by more than two
-    standard errors of the paired per-row difference. A model that stays polynomial is refitted on every
-    row. So a linear mechanism is found exactly, and the MLP does not fit noise as structure.
+    standard errors of the paired per-row difference. The MLP stage is skipped where Ramsey's
+    RESET test finds no sign that the polynomial is misspecified. A model that stays polynomial
+    is refitted on every row. So a linear mechanism is found exactly, and the MLP does not fit
+    noise as structure.
 
     Args:
         dim: event size of the node.
@@ -166,9 +168,10 @@ class AdditiveNoiseMechanism(Mechanism):
     ) -> list[nn.Parameter] | None:
         """Fit ``f`` by least squares (L-BFGS, early stopping on ``val_idx``) and freeze it.
 
-        Returns the noise flow's parameters: the training loop then fits ``p_u`` to the residuals.
         For a root node ``f`` is the constant mean. The noise density is then fitted to the
-        residuals by L-BFGS too. ``regression="joint"`` skips the stage (returns ``None``).
+        residuals by L-BFGS too (early stopping on ``val_idx``), so nothing is left for the
+        training loop, which only records the losses: returns ``[]``. ``regression="joint"`` skips
+        the stage (returns ``None``: the loop fits everything).
         """
         if self._hyper["regression"] != "lbfgs":
             return None
@@ -203,9 +206,16 @@ class AdditiveNoiseMechanism(Mechanism):
                         cols, error = ft.shape[1], ((self.linear(fv) - xv) ** 2).sum(1)
                     else:
                         _ols(self.linear, ft, xt, linear_cols)
-            _lbfgs_least_squares(self._f, regression, (xt, pt), (xv, pv), max_iter)
             with torch.no_grad():
-                if len(val_idx) < 2 or not _better(error, ((self._f(pv) - xv) ** 2).sum(1)):
+                specified = _reset_accepts(self.linear(ft), ft[:, :cols], xt)
+            if not specified:
+                _lbfgs_least_squares(self._f, regression, (xt, pt), (xv, pv), max_iter)
+            with torch.no_grad():
+                if (
+                    specified
+                    or len(val_idx) < 2
+                    or not _better(error, ((self._f(pv) - xv) ** 2).sum(1))
+                ):
                     # the MLP does not improve on the polynomial: keep that, refitted on every row
                     last.weight.zero_()
                     last.bias.zero_()
@@ -218,17 +228,18 @@ class AdditiveNoiseMechanism(Mechanism):
             self.noise_scale.copy_(residual.std(0).clamp_min(1e-6))
             val_residual = xv - self._f(pv)
         # the noise density too, by L-BFGS on the residuals: a few dozen full-batch steps where
-        # Adam needs hundreds of mini-batch epochs for a sharp-edged density; the training loop
-        # then only polishes it
+        # Adam needs hundreds of mini-batch epochs for a sharp-edged density
         noise = list(self.noise_flow.parameters())
         if noise:
             _lbfgs(
                 lambda: -self._noise_log_prob(residual).mean(),
                 lambda: -self._noise_log_prob(val_residual).mean(),
                 noise,
-                min(max_iter, NOISE_LBFGS_ITER),
+                NOISE_LBFGS_ITER,
             )
-        return noise
+        for p in noise:
+            p.requires_grad_(False)
+        return []
 
     def _noise_log_prob(self, u: Tensor) -> Tensor:
         z = (u - self.noise_loc) / self.noise_scale
@@ -296,8 +307,7 @@ class AdditiveNoiseMechanism(Mechanism):
         return self._finite(u, "abduct")
 
 
-#: L-BFGS iterations for the (one-dimensional, unconditional) noise density: it converges within
-#: a few dozen; the training loop polishes it.
+#: L-BFGS iterations for the unconditional noise density (of one coordinate, for scalar nodes).
 NOISE_LBFGS_ITER = 60
 
 #: The quadratic skip term has p (p + 1) / 2 extra features; above this many parent features it is
@@ -334,6 +344,25 @@ def _nested_f_test(
         return False
     f = ((rss_small - rss_large) / q) / (rss_large / dof)
     return bool(stats.f.sf(f, q, dof) < QUADRATIC_ALPHA)
+
+
+def _reset_accepts(fitted: Tensor, features: Tensor, x: Tensor) -> bool:
+    """Ramsey's (1969) RESET test of the polynomial fit: regress ``x`` on its features plus the
+    squared and cubed fitted values; ``True`` where the F-test does not reject the polynomial at
+    :data:`QUADRATIC_ALPHA` (so there is no evidence of a misspecified regression and the MLP
+    stage is skipped). A node of several coordinates always goes on to the MLP."""
+    if x.shape[1] != 1:
+        return False
+    scale = fitted.std().clamp_min(1e-12)
+    z = (fitted - fitted.mean()) / scale
+    design = torch.cat([features, torch.ones_like(features[:, :1])], dim=1).double().cpu()
+    augmented = torch.cat([design, (z**2).double().cpu(), (z**3).double().cpu()], dim=1)
+    target = x.double().cpu()
+    rss = []
+    for d in (design, augmented):
+        coef = torch.linalg.lstsq(d, target).solution
+        rss.append(float(((d @ coef - target) ** 2).sum()))
+    return not _nested_f_test(rss[0], rss[1], design.shape[1] - 1, augmented.shape[1] - 1, x.shape)
 
 
 def _better(current: Tensor, candidate: Tensor) -> bool:

@@ -109,7 +109,8 @@ def train(
         loss_fn: maps a batch (a tuple with one slice of every tensor, on the device) to a scalar loss.
         tensors: tensors sharing their first dimension (rows).
         config: optimisation settings; defaults to :class:`TrainConfig`.
-        parameters: the parameters to optimise (default: all of ``model``'s).
+        parameters: the parameters to optimise (default: all of ``model``'s). An empty list
+            only evaluates the losses (a one-entry history).
         split: ``(train_idx, val_idx)`` row indices, as :func:`validation_split` makes them, when
             the caller needs to know (or fix) which rows are held out; drawn from ``config``
             otherwise.
@@ -158,6 +159,14 @@ def train(
     val_data = [t[val_idx].to(device) for t in tensors] if n_val else []
 
     params = list(parameters) if parameters is not None else list(model.parameters())
+    if not params:  # nothing left to optimise (a stage before the loop fitted it): evaluate only
+        model.eval()
+        with torch.no_grad():
+            fitted = _mean_loss(loss_fn, train_data, 4 * cfg.batch_size)
+            held_out = _mean_loss(loss_fn, val_data, 4 * cfg.batch_size) if val_data else None
+        if not math.isfinite(fitted) or (held_out is not None and not math.isfinite(held_out)):
+            raise TrainingError(f"{description}: the loss of the fitted model is not finite")
+        return TrainResult(train_loss=[fitted], val_loss=[] if held_out is None else [held_out])
     optimiser = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
     batch_size = min(cfg.batch_size, len(train_idx))
     n_batches = math.ceil(len(train_idx) / batch_size)
