@@ -23,7 +23,8 @@ The "goals" columns check: counterfactual RMSE no worse than gcm's (clearly lowe
 not additive), interventional MMD² no worse, fit time within 2x of gcm's. "No worse" is judged on
 the mean over seeds: ✓ when deepcausal's mean is at most gcm's, ≈ when it is above by less than the
 tolerance (two standard errors of the seed-paired difference; for MMD² at least two standard
-errors of the mean simulator-vs-simulator noise floor), ✗ otherwise.
+errors of the mean simulator-vs-simulator noise floor), = when the two agree on every seed to
+float32 precision (both fitted the same least-squares regression), ✗ otherwise.
 
 Usage::
 
@@ -317,6 +318,8 @@ def _verdict(ours: Sequence[float], peer: Sequence[float], floor_se: float = 0.0
     if np.isnan(a).any() or np.isnan(b).any():
         return "n/a"
     diff = a - b
+    if np.all(np.abs(diff) <= 1e-5 * np.maximum(np.abs(b), 1e-12)):
+        return "="  # equal to float32 precision: the same least-squares fit
     if diff.mean() <= 0:
         return "✓"
     se = diff.std(ddof=1) / np.sqrt(len(diff)) if len(diff) > 1 else 0.0

@@ -71,7 +71,9 @@ class AdditiveNoiseMechanism(Mechanism):
         dim: event size of the node.
         parent_dim: width of the parent features (0 for a root).
         hidden: hidden widths of the MLP ``f``.
-        activation: activation of ``f``.
+        activation: activation of the MLP. ``tanh`` by default: the MLP's correction to the
+            polynomial then levels off outside the data instead of growing linearly, so the
+            polynomial carries the trend where a counterfactual leaves the observed support.
         noise_transform: ``"nsf"`` or ``"maf"`` for the noise flow.
         noise_transforms: number of transforms of the noise flow.
         noise_hidden_features: hidden widths of the noise flow's conditioners.
@@ -101,7 +103,7 @@ class AdditiveNoiseMechanism(Mechanism):
         parent_dim: int,
         *,
         hidden: Sequence[int] = (64, 64),
-        activation: str = "elu",
+        activation: str = "tanh",
         noise_transform: Literal["nsf", "maf"] = "nsf",
         noise_transforms: int = 1,
         noise_hidden_features: Sequence[int] = (32, 32),
