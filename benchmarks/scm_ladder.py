@@ -31,6 +31,7 @@ Usage::
     .venv/bin/python benchmarks/scm_ladder.py                   # every SCM, seeds 0,1,2, n=5000
     .venv/bin/python benchmarks/scm_ladder.py --quick           # smoke run: 2 SCMs, 1 seed, n=1000
     .venv/bin/python benchmarks/scm_ladder.py --scms chain-linear,mixed --seeds 0 --n 2000
+    .venv/bin/python benchmarks/scm_ladder.py --mechanisms flow   # a conditional flow per node
 
 The table is printed and written to ``benchmarks/results/scm_ladder.md``; the per-seed numbers go to
 ``benchmarks/results/scm_ladder.csv``.
@@ -135,10 +136,21 @@ class DeepLadderModel:
         return self.scm.counterfactual(factual, do=dict(do), random_state=0)
 
 
-def default_factories(n_jobs: int) -> dict[str, ModelFactory]:
-    """deepcausal with its defaults and gcm with auto-assigned mechanisms."""
+def _continuous_family(sim: SimulatedSCM, family: str) -> str | dict[str, str]:
+    """``family`` for the continuous nodes, ``"auto"`` (Gumbel-max) for the discrete ones."""
+    if family == "auto":
+        return family
+    cats = _categories(sim)
+    return {v: family for v in sim.nodes if v not in cats}
+
+
+def default_factories(n_jobs: int, mechanisms: str = "auto") -> dict[str, ModelFactory]:
+    """deepcausal (its defaults, or one mechanism family for every node) and gcm with
+    auto-assigned mechanisms."""
     return {
-        "deepcausal": lambda sim, seed: DeepLadderModel(sim.graph, seed),
+        "deepcausal": lambda sim, seed: DeepLadderModel(
+            sim.graph, seed, mechanisms=_continuous_family(sim, mechanisms)
+        ),
         "gcm": lambda sim, seed: GcmLadderModel(
             sim.graph, seed, n_jobs=n_jobs, discrete=_categories(sim)
         ),
@@ -441,6 +453,11 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--libs", default="deepcausal,gcm", help="libraries to run (deepcausal first)"
     )
+    parser.add_argument(
+        "--mechanisms",
+        default="auto",
+        help="deepcausal's mechanism family for every continuous node (default: auto; e.g. flow)",
+    )
     parser.add_argument("--out", default=str(RESULTS / "scm_ladder.md"), help="markdown output")
     return parser.parse_args(argv)
 
@@ -463,7 +480,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         else Settings(n_train=n)
     )
     libs = args.libs.split(",")
-    factories = {k: v for k, v in default_factories(args.threads).items() if k in libs}
+    factories = {
+        k: v for k, v in default_factories(args.threads, args.mechanisms).items() if k in libs
+    }
     if list(factories) != libs:
         raise SystemExit(f"--libs must name deepcausal and/or gcm, got {args.libs}")
 

@@ -21,6 +21,7 @@ from deepcausal.mechanisms._base import (
     register_mechanism,
 )
 from deepcausal.mechanisms.flow import DEFAULT_BOUND, build_flow
+from deepcausal.nn import minimise_lbfgs
 
 __all__ = ["AdditiveNoiseMechanism"]
 
@@ -233,7 +234,7 @@ class AdditiveNoiseMechanism(Mechanism):
         # Adam needs hundreds of mini-batch epochs for a sharp-edged density
         noise = list(self.noise_flow.parameters())
         if noise:
-            _lbfgs(
+            minimise_lbfgs(
                 lambda: -self._noise_log_prob(residual).mean(),
                 lambda: -self._noise_log_prob(val_residual).mean(),
                 noise,
@@ -267,9 +268,8 @@ class AdditiveNoiseMechanism(Mechanism):
             u = x - self._f(parents)
             z = ((u - u.mean(0)) / u.std(0).clamp_min(1e-12)) ** 2
             features = _skip_features(parents, self.parent_dim <= MAX_QUADRATIC_PARENTS)
-            design = torch.cat([features, torch.ones_like(features[:, :1])], dim=1).double().cpu()
+            _, fit, design = _least_squares(features, z)
             target = z.double().cpu()
-            fit = design @ torch.linalg.lstsq(design, target).solution
             ss_res = ((target - fit) ** 2).sum(0)
             ss_tot = ((target - target.mean(0)) ** 2).sum(0).clamp_min(1e-300)
             r2 = (1 - ss_res / ss_tot).clamp(0, 1)
@@ -355,16 +355,12 @@ def _reset_accepts(fitted: Tensor, features: Tensor, x: Tensor) -> bool:
     stage is skipped). A node of several coordinates always goes on to the MLP."""
     if x.shape[1] != 1:
         return False
-    scale = fitted.std().clamp_min(1e-12)
-    z = (fitted - fitted.mean()) / scale
-    design = torch.cat([features, torch.ones_like(features[:, :1])], dim=1).double().cpu()
-    augmented = torch.cat([design, (z**2).double().cpu(), (z**3).double().cpu()], dim=1)
+    z = (fitted - fitted.mean()) / fitted.std().clamp_min(1e-12)
+    augmented = torch.cat([features, z**2, z**3], dim=1)
     target = x.double().cpu()
-    rss = []
-    for d in (design, augmented):
-        coef = torch.linalg.lstsq(d, target).solution
-        rss.append(float(((d @ coef - target) ** 2).sum()))
-    return not _nested_f_test(rss[0], rss[1], design.shape[1] - 1, augmented.shape[1] - 1, x.shape)
+    rss = [float(((_least_squares(f, x)[1] - target) ** 2).sum()) for f in (features, augmented)]
+    k = features.shape[1]
+    return not _nested_f_test(rss[0], rss[1], k, k + 2, x.shape)
 
 
 def _better(current: Tensor, candidate: Tensor) -> bool:
@@ -376,14 +372,21 @@ def _better(current: Tensor, candidate: Tensor) -> bool:
     return float(gain.mean()) > 2 * float(gain.std()) / math.sqrt(len(gain))
 
 
+def _least_squares(features: Tensor, target: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    """Ordinary least squares of ``target`` on ``features`` plus an intercept, in float64 on the
+    CPU, whose default driver (gelsy) copes with rank-deficient designs (e.g. the square of a 0/1
+    parent column, which equals the column). Returns the coefficients ``(k + 1, dim)`` (intercept
+    last), the fitted values and the design matrix, all on the CPU."""
+    design = torch.cat([features, torch.ones_like(features[:, :1])], dim=1).double().cpu()
+    coef = torch.linalg.lstsq(design, target.double().cpu()).solution
+    return coef, design @ coef, design
+
+
 def _ols(layer: nn.Linear, features: Tensor, x: Tensor, columns: int | None = None) -> None:
-    """Set ``layer`` to the ordinary least-squares fit of ``x`` on the first ``columns`` of
-    ``features`` (all by default; the other weights are set to zero), in float64."""
+    """Set ``layer`` to the least-squares fit of ``x`` on the first ``columns`` of ``features``
+    (all by default; the other weights are set to zero)."""
     k = features.shape[1] if columns is None else columns
-    design = torch.cat([features[:, :k], torch.ones_like(features[:, :1])], dim=1).double()
-    # on the CPU: its default driver (gelsy) copes with rank-deficient designs, e.g. the square of
-    # a 0/1 parent column, which equals the column
-    coef = torch.linalg.lstsq(design.cpu(), x.double().cpu()).solution.to(features.device)
+    coef = _least_squares(features[:, :k], x)[0].to(layer.weight.device)
     layer.weight.zero_()
     layer.weight[:, :k] = coef[:-1].T.to(layer.weight.dtype)
     layer.bias.copy_(coef[-1].to(layer.bias.dtype))
@@ -396,55 +399,8 @@ def _lbfgs_least_squares(
     val: tuple[Tensor, Tensor],
     max_iter: int,
 ) -> None:
-    """Minimise the mean squared error of ``f(parents)`` against ``x`` (see :func:`_lbfgs`)."""
+    """Minimise the mean squared error of ``f(parents)`` against ``x`` by L-BFGS."""
     (xt, pt), (xv, pv) = train, val
-    _lbfgs(lambda: ((f(pt) - xt) ** 2).mean(), lambda: ((f(pv) - xv) ** 2).mean(), params, max_iter)
-
-
-def _lbfgs(
-    train_loss: Callable[[], Tensor],
-    val_loss: Callable[[], Tensor],
-    params: list[nn.Parameter],
-    max_iter: int,
-    chunk: int = 20,
-    patience: int = 3,
-) -> None:
-    """Minimise ``train_loss()`` over ``params`` by full-batch L-BFGS with a strong-Wolfe line
-    search, keeping the parameters of the best ``val_loss()`` (checked every ``chunk`` iterations;
-    stop after ``patience`` checks without a relative improvement of 1e-4)."""
-    optimiser = torch.optim.LBFGS(
-        params,
-        lr=1.0,
-        max_iter=chunk,
-        history_size=20,
-        line_search_fn="strong_wolfe",
-        tolerance_grad=1e-10,
-        tolerance_change=1e-14,
+    minimise_lbfgs(
+        lambda: ((f(pt) - xt) ** 2).mean(), lambda: ((f(pv) - xv) ** 2).mean(), params, max_iter
     )
-
-    def closure() -> Tensor:
-        optimiser.zero_grad(set_to_none=True)
-        loss = train_loss()
-        loss.backward()
-        return loss
-
-    def validation() -> float:
-        with torch.no_grad():
-            return float(val_loss())
-
-    best, best_state, since = validation(), [p.detach().clone() for p in params], 0
-    for _ in range(math.ceil(max_iter / chunk)):
-        optimiser.step(closure)
-        current = validation()
-        if not math.isfinite(current):
-            break
-        if current < best - 1e-4 * max(1.0, abs(best)):
-            best, since = current, 0
-            best_state = [p.detach().clone() for p in params]
-        else:
-            since += 1
-            if since >= patience:
-                break
-    with torch.no_grad():
-        for p, saved in zip(params, best_state, strict=True):
-            p.copy_(saved)

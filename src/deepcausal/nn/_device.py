@@ -28,12 +28,18 @@ def resolve_device(device: DeviceLike = "auto") -> torch.device:
         raise ValueError(f"unknown device {device!r}: use 'auto', 'cpu' or 'cuda[:i]'") from exc
 
 
+def derive_seed(random_state: int | None) -> int:
+    """The integer seed that :func:`seed_everything` uses for ``random_state``, without seeding
+    anything (fresh entropy when ``None``)."""
+    return int(np.random.SeedSequence(random_state).generate_state(1)[0])
+
+
 def seed_everything(random_state: int | None) -> int:
     """Seed Python, NumPy and torch from ``random_state`` and return the seed used.
 
     ``None`` draws a fresh seed, so a run stays reproducible from the returned value.
     """
-    seed = int(np.random.SeedSequence(random_state).generate_state(1)[0])
+    seed = derive_seed(random_state)
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)

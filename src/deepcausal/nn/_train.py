@@ -19,7 +19,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from deepcausal.errors import DataError, TrainingError
-from deepcausal.nn._device import DeviceLike, resolve_device, seed_everything
+from deepcausal.nn._device import DeviceLike, derive_seed, resolve_device, seed_everything
 
 logger = logging.getLogger(__name__)
 
@@ -243,8 +243,7 @@ def validation_split(
     (8, 2, True)
     """
     cfg = config or TrainConfig()
-    seed = int(np.random.SeedSequence(cfg.random_state).generate_state(1)[0])  # as train() does
-    return _split(n, cfg.validation_fraction, np.random.default_rng(seed))
+    return _split(n, cfg.validation_fraction, np.random.default_rng(derive_seed(cfg.random_state)))
 
 
 def _split(n: int, fraction: float, rng: np.random.Generator) -> tuple[torch.Tensor, torch.Tensor]:
@@ -265,3 +264,62 @@ def _mean_loss(loss_fn: LossFn, data: list[torch.Tensor], chunk: int) -> float:
         batch = tuple(t[start : start + chunk] for t in data)
         total += float(loss_fn(batch)) * int(batch[0].shape[0])
     return total / n
+
+
+def minimise_lbfgs(
+    train_loss: Callable[[], torch.Tensor],
+    val_loss: Callable[[], torch.Tensor],
+    params: list[nn.Parameter],
+    max_iter: int,
+    chunk: int = 20,
+    patience: int = 3,
+) -> None:
+    """The second-order counterpart of :func:`train`: minimise ``train_loss()`` over ``params`` by
+    full-batch L-BFGS with a strong-Wolfe line search, keeping the parameters of the best
+    ``val_loss()`` (checked every ``chunk`` iterations; stop after ``patience`` checks without a
+    relative improvement of 1e-4). Suited to small, smooth problems that fit in one batch (a
+    regression or a one-dimensional density on a few thousand rows), where it converges in far
+    fewer steps than Adam on mini-batches.
+
+    >>> w = torch.nn.Parameter(torch.zeros(2))
+    >>> target = torch.tensor([1.0, -2.0])
+    >>> minimise_lbfgs(lambda: ((w - target) ** 2).sum(), lambda: ((w - target) ** 2).sum(), [w], 40)
+    >>> torch.allclose(w, target, atol=1e-5)
+    True
+    """
+    optimiser = torch.optim.LBFGS(
+        params,
+        lr=1.0,
+        max_iter=chunk,
+        history_size=20,
+        line_search_fn="strong_wolfe",
+        tolerance_grad=1e-10,
+        tolerance_change=1e-14,
+    )
+
+    def closure() -> torch.Tensor:
+        optimiser.zero_grad(set_to_none=True)
+        loss = train_loss()
+        loss.backward()
+        return loss
+
+    def validation() -> float:
+        with torch.no_grad():
+            return float(val_loss())
+
+    best, best_state, since = validation(), [p.detach().clone() for p in params], 0
+    for _ in range(math.ceil(max_iter / chunk)):
+        optimiser.step(closure)
+        current = validation()
+        if not math.isfinite(current):
+            break
+        if current < best - 1e-4 * max(1.0, abs(best)):
+            best, since = current, 0
+            best_state = [p.detach().clone() for p in params]
+        else:
+            since += 1
+            if since >= patience:
+                break
+    with torch.no_grad():
+        for p, saved in zip(params, best_state, strict=True):
+            p.copy_(saved)

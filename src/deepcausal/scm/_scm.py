@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
@@ -44,12 +45,13 @@ Interventions = Mapping[str, InterventionValue]
 #: overhead dominates), so an epoch is ~3x cheaper, and with a higher learning rate the flows reach
 #: the same validation likelihood in far less time. Early stopping ignores gains below 1e-3 nats,
 #: which only prolonged training on sharp-edged densities (benchmarks/scm_ladder.py).
-#: The families that ``mechanisms="auto"`` fits for a continuous node with parents, simplest first.
-AUTO_CONTINUOUS: tuple[str, ...] = ("additive", "flow")
-
 DEFAULT_TRAINING = TrainConfig(
     max_epochs=200, batch_size=1024, lr=5e-3, patience=10, min_delta=1e-3
 )
+
+#: The families that ``mechanisms="auto"`` fits for a continuous node with parents, simplest first
+#: (a continuous root gets the first alone).
+AUTO_CONTINUOUS: tuple[str, ...] = ("additive", "flow")
 
 
 class DeepSCM:
@@ -61,8 +63,8 @@ class DeepSCM:
         schema: the variables' kinds and categories; inferred from the training data when ``None``.
         mechanisms: ``"auto"``, one family name for every node, or a mapping node -> family name
             (nodes it leaves out get ``"auto"``). ``"auto"`` gives a Gumbel-max model to binary and
-            categorical nodes and an unconditional flow to continuous roots; a continuous node
-            with parents gets an additive noise model, unless White's test finds its residuals'
+            categorical nodes and an additive noise model to continuous ones (for a root, its mean
+            plus a learned noise density); for a node with parents, White's test finds its residuals'
             spread depends on the parents (p < 0.01): then a conditional flow is fitted too and
             kept where its held-out likelihood is higher by more than two standard errors
             (``selection_`` records the held-out negative log-likelihoods per node).
@@ -170,28 +172,26 @@ class DeepSCM:
                 random_state=node_seed,
             )
             split = validation_split(len(data), config)
-            fitted: list[tuple[Mechanism, TrainResult, Tensor]] = []
+            fitted: list[tuple[Mechanism, TrainResult]] = []
             for family in self._candidates(node):
                 if fitted and _additive_noise_holds(fitted[0][0], values[node], parents, split):
                     break
                 torch.manual_seed(node_seed)
                 mech = self._build_mechanism(node, family)
                 mech.to(device)
-                trainable = mech.prefit(values[node], parents, *split)
                 result = train(
                     mech,
                     _node_loss(mech),
                     [values[node], parents],
                     config,
-                    parameters=trainable,
+                    parameters=mech.prefit(values[node], parents, *split),
                     split=split,
                     description=f"mechanism {node} ({mech.name})",
                 )
-                fitted.append((mech, result, _held_out_nll(mech, values[node], parents, split)))
-            best = _select(fitted)
-            modules[node], history[node] = fitted[best][0], fitted[best][1]
+                fitted.append((mech, result))
+            modules[node], history[node] = fitted[_select(fitted, values[node], parents, split)]
             if len(self._candidates(node)) > 1:
-                selection[node] = {m.name: float(nll.mean()) for m, _, nll in fitted}
+                selection[node] = {m.name: r.best_val_loss for m, r in fitted}
         self.selection_ = selection
         self.mechanisms_ = modules
         self.history_ = history
@@ -544,15 +544,6 @@ def _features(var: Variable, value: Tensor) -> Tensor:
     return nn.functional.one_hot(value.long(), var.n_categories).float()
 
 
-def _held_out_nll(
-    mech: Mechanism, x: Tensor, parents: Tensor, split: tuple[Tensor, Tensor]
-) -> Tensor:
-    """Per-row negative log-likelihood of the held-out rows (the training rows without a split)."""
-    rows = split[1] if len(split[1]) else split[0]
-    with torch.no_grad():
-        return -mech.log_prob(x[rows], parents[rows]).detach().cpu().double()
-
-
 #: Significance level of the residual test that decides whether ``"auto"`` also fits a flow.
 HETEROSCEDASTICITY_ALPHA = 0.01
 
@@ -570,22 +561,28 @@ def _additive_noise_holds(
     return bool(test(x[rows], parents[rows]) >= HETEROSCEDASTICITY_ALPHA)
 
 
-def _select(fitted: list[tuple[Mechanism, TrainResult, Tensor]]) -> int:
+def _select(
+    fitted: list[tuple[Mechanism, TrainResult]],
+    x: Tensor,
+    parents: Tensor,
+    split: tuple[Tensor, Tensor],
+) -> int:
     """The index of the family to keep: the first (simplest) candidate unless a later one has a
     lower held-out negative log-likelihood by more than two standard errors of the paired per-row
-    difference. Under ``"auto"`` the first is the additive noise model: where noise is additive
-    it is the correct, identifiable class and its counterfactuals ``f(pa') - f(pa) + x`` carry
-    only the regression's error, while a flow is chosen where the data show it fits better
-    (heteroscedastic or otherwise non-additive noise)."""
+    difference (on the training rows when there is no held-out split). Under ``"auto"`` the first
+    is the additive noise model: where noise is additive it is the correct, identifiable class and
+    its counterfactuals ``f(pa') - f(pa) + x`` carry only the regression's error, while a flow is
+    chosen where the data show it fits better (heteroscedastic or otherwise non-additive noise)."""
+    if len(fitted) == 1:
+        return 0
+    rows = split[1] if len(split[1]) else split[0]
+    with torch.no_grad():
+        nll = [-m.log_prob(x[rows], parents[rows]).cpu().double() for m, _ in fitted]
     best = 0
     for j in range(1, len(fitted)):
-        diff = fitted[best][2] - fitted[j][2]  # > 0 where candidate j fits better
-        finite = torch.isfinite(diff)
-        diff = diff[finite]
-        if len(diff) < 2:
-            continue
-        se = float(diff.std()) / float(np.sqrt(len(diff)))
-        if float(diff.mean()) > 2 * se:
+        diff = nll[best] - nll[j]  # > 0 where candidate j fits better
+        diff = diff[torch.isfinite(diff)]
+        if len(diff) >= 2 and float(diff.mean()) > 2 * float(diff.std()) / math.sqrt(len(diff)):
             best = j
     return best
 
