@@ -61,9 +61,12 @@ class AdditiveNoiseMechanism(Mechanism):
     The least-squares stage proceeds from simple to complex, as ``gcm``'s model selection chooses
     between linear, quadratic and non-linear regressors: ordinary least squares for the linear
     ``g``, then for the quadratic one (kept where the nested-model F-test on the training rows
-    rejects the linear one at level 0.01), then L-BFGS on ``g + MLP`` starting there (the MLP's
-    last layer at zero), kept only if it lowers the held-out squared error by more than two
-    standard errors of the paired per-row difference. The MLP stage is skipped where Ramsey's
+    rejects the linear one at level 0.01), then L-BFGS on the linear part of ``g`` plus the MLP,
+    starting from the linear least-squares fit with the MLP's last layer at zero, kept only if it
+    lowers the held-out squared error of the polynomial by more than two standard errors of the
+    paired per-row difference. The quadratic terms are dropped in that stage because a quadratic
+    in several parents grows without bound off their joint support, where counterfactuals are
+    often evaluated (``benchmarks/scm_ladder.py``, diamond-nonlinear). The MLP stage is skipped where Ramsey's
     RESET test finds no sign that the polynomial is misspecified. A model that stays polynomial
     is refitted on every row. So a linear mechanism is found exactly, and the MLP does not fit
     noise as structure.
@@ -74,7 +77,7 @@ class AdditiveNoiseMechanism(Mechanism):
         hidden: hidden widths of the MLP ``f``.
         activation: activation of the MLP. ``tanh`` by default: the MLP's correction to the
             polynomial then levels off outside the data instead of growing linearly, so the
-            polynomial carries the trend where a counterfactual leaves the observed support.
+            linear part carries the trend where a counterfactual leaves the observed support.
         noise_transform: ``"nsf"`` or ``"maf"`` for the noise flow.
         noise_transforms: number of transforms of the noise flow.
         noise_hidden_features: hidden widths of the noise flow's conditioners.
@@ -212,7 +215,19 @@ class AdditiveNoiseMechanism(Mechanism):
             with torch.no_grad():
                 specified = _reset_accepts(self.linear(ft), ft[:, :cols], xt)
             if not specified:
-                _lbfgs_least_squares(self._f, regression, (xt, pt), (xv, pv), max_iter)
+                # The MLP stage builds on the linear part only: a quadratic in several parents
+                # grows without bound off their joint support (e.g. at a parent value that is
+                # common on its own but never observed with the other parents' values), where a
+                # counterfactual is evaluated, while the tanh MLP's correction levels off.
+                with torch.no_grad():
+                    _ols(self.linear, ft, xt, linear_cols)
+                mask = torch.zeros_like(self.linear.weight)
+                mask[:, :linear_cols] = 1.0
+                handle = self.linear.weight.register_hook(lambda grad: grad * mask)
+                try:
+                    _lbfgs_least_squares(self._f, regression, (xt, pt), (xv, pv), max_iter)
+                finally:
+                    handle.remove()
             with torch.no_grad():
                 if (
                     specified
