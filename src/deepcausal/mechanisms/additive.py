@@ -325,7 +325,7 @@ class AdditiveNoiseMechanism(Mechanism):
 
 
 #: L-BFGS iterations for the unconditional noise density (of one coordinate, for scalar nodes).
-NOISE_LBFGS_ITER = 60
+NOISE_LBFGS_ITER = 40
 
 #: Validation checks (every 20 L-BFGS iterations) without improvement before the regression stops;
 #: a third check never changed a counterfactual in benchmarks/scm_ladder.py.
