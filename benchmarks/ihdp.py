@@ -13,6 +13,10 @@ Usage:
     nice -n 10 .venv/bin/python benchmarks/ihdp.py                 # 50 replications (~30-40 min)
     .venv/bin/python benchmarks/ihdp.py --quick                    # 3 replications
     .venv/bin/python benchmarks/ihdp.py --replications 10 --only tarnet,cfr-wass,econml-cf
+    # two halves in parallel, then one table from both CSVs:
+    .venv/bin/python benchmarks/ihdp.py --replications 25 --output benchmarks/results/ihdp-a.md &
+    .venv/bin/python benchmarks/ihdp.py --start 26 --replications 25 --output benchmarks/results/ihdp-b.md
+    .venv/bin/python benchmarks/ihdp.py --render benchmarks/results/ihdp-a.csv,benchmarks/results/ihdp-b.csv
 
 Needs the [bench] extra (econml) for the peers; ``--only`` can leave them out.
 """
@@ -294,20 +298,25 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--replications", type=int, default=_ihdp_data.N_REPLICATIONS)
+    parser.add_argument("--start", type=int, default=1, help="first replication (1-based)")
     parser.add_argument("--quick", action="store_true", help="3 replications")
     parser.add_argument(
         "--only", default=None, help=f"comma-separated subset of {','.join(LABELS)}"
     )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--output", default=str(RESULTS / "ihdp.md"))
-    parser.add_argument("--render", default=None, help="re-render the table from a results CSV")
+    parser.add_argument(
+        "--render", default=None, help="re-render the table from results CSVs (comma-separated)"
+    )
     args = parser.parse_args(argv)
     if args.render:
-        with open(args.render, newline="") as f:
-            saved = [
-                {k: (v if k == "estimator" else float(v)) for k, v in row.items()}
-                for row in csv.DictReader(f)
-            ]
+        saved = []
+        for path in args.render.split(","):
+            with open(path, newline="") as f:
+                saved += [
+                    {k: (v if k == "estimator" else float(v)) for k, v in row.items()}
+                    for row in csv.DictReader(f)
+                ]
         shown = [n for n in LABELS if any(r["estimator"] == n for r in saved)]
         print(table(saved, shown, len({r["replication"] for r in saved})))
         return 0
@@ -321,7 +330,7 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown estimator(s) {unknown}; choose from {list(LABELS)}")
     n_reps = 3 if args.quick else args.replications
-    reps = list(range(1, min(n_reps, _ihdp_data.N_REPLICATIONS) + 1))
+    reps = list(range(args.start, min(args.start + n_reps - 1, _ihdp_data.N_REPLICATIONS) + 1))
     start = time.perf_counter()
     rows = run(names, reps, args.seed)
     text = table(rows, names, len(reps))

@@ -95,14 +95,19 @@ class NeuralEffectEstimator(BaseEffectEstimator):
     """Base of TARNet, CFRNet and DragonNet: standardises ``X`` and ``y``, trains, predicts.
 
     Subclasses define ``_build`` (the network) and ``_objective`` (the loss of a batch) and hold
-    these hyper-parameters: ``representation``, ``head``, ``activation``, ``l2``,
+    these hyper-parameters: ``representation``, ``head``, ``activation``, ``l2``, ``refit``,
     ``outcome_type``, ``train_config``, ``random_state``.
+
+    With ``refit``, the early-stopping run only chooses the number of epochs: a fresh network
+    (same seed) is then trained on every row for that many epochs, so that the held-out share
+    of a small sample (30% by default on IHDP's 672 rows) is not lost to the final fit.
     """
 
     representation: Sequence[int]
     head: Sequence[int]
     activation: Activation
     l2: float
+    refit: bool
     outcome_type: OutcomeType
     train_config: TrainConfig | None
     random_state: int | None
@@ -154,16 +159,25 @@ class NeuralEffectEstimator(BaseEffectEstimator):
         x = torch.as_tensor((data.X - self.x_mean_) / self.x_scale_, dtype=torch.float32)
         t = torch.as_tensor(data.t, dtype=torch.long)
         y = torch.as_tensor((data.y - self.y_mean_) / self.y_scale_, dtype=torch.float32)
-        net = self._build(data.X.shape[1], len(data.classes))
+        self.train_result_: TrainResult
+        self.net_, self.train_result_ = self._train_net(x, t, y, cfg, seed)
+        self.refit_result_: TrainResult | None = None
+        if self.refit and cfg.validation_fraction > 0:
+            epochs = self.train_result_.best_epoch + 1
+            refit_cfg = dataclasses.replace(cfg, validation_fraction=0.0, max_epochs=epochs)
+            self.net_, self.refit_result_ = self._train_net(x, t, y, refit_cfg, seed)
+
+    def _train_net(
+        self, x: torch.Tensor, t: torch.Tensor, y: torch.Tensor, cfg: TrainConfig, seed: int
+    ) -> tuple[EffectNet, TrainResult]:
+        torch.manual_seed(seed)
+        net = self._build(x.shape[1], len(self.arm_shares_))
 
         def loss_fn(batch: tuple[torch.Tensor, ...]) -> torch.Tensor:
             xb, tb, yb = batch
             return self._objective(net, xb, tb, yb)
 
-        self.train_result_: TrainResult = train(
-            net, loss_fn, [x, t, y], cfg, description=type(self).__name__
-        )
-        self.net_ = net
+        return net, train(net, loss_fn, [x, t, y], cfg, description=type(self).__name__)
 
     def _forward_numpy(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
         """Standardised-scale head outputs and propensity logits for raw covariates."""

@@ -62,6 +62,8 @@ class DragonNet(NeuralEffectEstimator):
         beta: weight of the targeted regularisation (``0``: plain DragonNet).
         l2: weight of the L2 penalty on the outcome heads' weights.
         clip: propensity clipping for the AIPW estimate and the overlap warning.
+        refit: retrain on every row for the early-stopped number of epochs (see
+            :class:`~deepcausal.estimators.TARNet`); off by default, as in the authors' code.
         outcome_type: ``"auto"``, ``"continuous"`` or ``"binary"``.
         train_config: optimisation settings (default :data:`DRAGONNET_TRAINING`).
         random_state: seed of the initialisation, the split and the mini-batches.
@@ -98,6 +100,7 @@ class DragonNet(NeuralEffectEstimator):
         beta: float = 1.0,
         l2: float = 3e-4,
         clip: float = 0.01,
+        refit: bool = False,
         outcome_type: OutcomeType = "auto",
         train_config: TrainConfig | None = None,
         random_state: int | None = None,
@@ -109,6 +112,7 @@ class DragonNet(NeuralEffectEstimator):
         self.beta = beta
         self.l2 = l2
         self.clip = clip
+        self.refit = refit
         self.outcome_type = outcome_type
         self.train_config = train_config
         self.random_state = random_state
