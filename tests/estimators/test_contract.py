@@ -99,3 +99,17 @@ def test_refit_starts_from_scratch(make, data) -> None:
     assert not hasattr(est, "feature_names_in_") and not hasattr(est, "bootstrap_")
     assert est.n_features_in_ == 2
     assert est.ate().value == pytest.approx(first.value + 1.0, abs=0.3)
+
+
+@pytest.mark.parametrize("name", ["TARNet", "CFR-MMD"])
+def test_refit_trains_a_fresh_net_on_every_row_for_the_chosen_epochs(make, data, name) -> None:
+    est = make(name, tiny=True, refit=True).fit(data.X, data.t, data.y)
+    chosen = est.train_result_.best_epoch + 1
+    assert est.refit_result_ is not None
+    assert len(est.refit_result_.train_loss) == chosen  # exactly the early-stopped epochs
+    assert est.refit_result_.val_loss == []  # no rows held out
+    plain = make(name, tiny=True, refit=False).fit(data.X, data.t, data.y)
+    assert plain.refit_result_ is None
+    # same seed, same selection run: only the final fit differs
+    assert plain.train_result_.train_loss == est.train_result_.train_loss
+    assert not np.allclose(plain.effect(data.X), est.effect(data.X))
