@@ -17,6 +17,7 @@ Usage:
     .venv/bin/python benchmarks/ihdp.py --replications 25 --output benchmarks/results/ihdp-a.md &
     .venv/bin/python benchmarks/ihdp.py --start 26 --replications 25 --output benchmarks/results/ihdp-b.md
     .venv/bin/python benchmarks/ihdp.py --render benchmarks/results/ihdp-a.csv,benchmarks/results/ihdp-b.csv
+    .venv/bin/python benchmarks/ihdp.py --only tarnet,cfr-wass --refit off   # refit ablation
 
 Needs the [bench] extra (econml) for the peers; ``--only`` can leave them out.
 """
@@ -74,7 +75,9 @@ class Fitted:
     ate_interval: Callable[[], tuple[float, float, float]] | None
 
 
-def _deepcausal(name: str, seed: int) -> Callable[[np.ndarray, np.ndarray, np.ndarray], Fitted]:
+def _deepcausal(
+    name: str, seed: int, refit: bool | None = None
+) -> Callable[[np.ndarray, np.ndarray, np.ndarray], Fitted]:
     from deepcausal.estimators import AIPW, DML, IPW, METHODS, PSMatching
 
     def fit(X: np.ndarray, t: np.ndarray, y: np.ndarray) -> Fitted:
@@ -82,6 +85,8 @@ def _deepcausal(name: str, seed: int) -> Callable[[np.ndarray, np.ndarray, np.nd
             est: Any = DML(cate="linear", random_state=seed)
         else:
             est = METHODS[name](random_state=seed)
+            if refit is not None and "refit" in est.get_params():
+                est.set_params(refit=refit)
         est.fit(X, t, y)
         interval = None
         if isinstance(est, AIPW | DML | IPW | PSMatching) or name == "dragonnet":
@@ -148,8 +153,10 @@ LABELS = {
 DEFAULT = (*DEEP, "ipw", "matching", "aipw", "dml", "regression", *PEERS)
 
 
-def make_fitter(name: str, seed: int) -> Callable[[np.ndarray, np.ndarray, np.ndarray], Fitted]:
-    return _econml(name, seed) if name.startswith("econml") else _deepcausal(name, seed)
+def make_fitter(
+    name: str, seed: int, refit: bool | None = None
+) -> Callable[[np.ndarray, np.ndarray, np.ndarray], Fitted]:
+    return _econml(name, seed) if name.startswith("econml") else _deepcausal(name, seed, refit)
 
 
 def _mean_se_median(values: list[float]) -> tuple[float, float, float]:
@@ -163,7 +170,9 @@ def _cell(values: list[float]) -> str:
     return f"{mean:.2f} ± {se:.2f} ({median:.2f})"
 
 
-def run(names: list[str], replications: list[int], seed: int) -> list[dict[str, Any]]:
+def run(
+    names: list[str], replications: list[int], seed: int, refit: bool | None = None
+) -> list[dict[str, Any]]:
     import torch
 
     from deepcausal.metrics._effects import ate_error, sqrt_pehe
@@ -177,7 +186,7 @@ def run(names: list[str], replications: list[int], seed: int) -> list[dict[str, 
             start = time.perf_counter()
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # overlap and peer-library warnings
-                fitted = make_fitter(name, seed)(rep.X_train, rep.t_train, rep.y_train)
+                fitted = make_fitter(name, seed, refit)(rep.X_train, rep.t_train, rep.y_train)
                 tau_in = fitted.effect(rep.X_train)
                 tau_out = fitted.effect(rep.X_test)
                 interval = fitted.ate_interval() if fitted.ate_interval else None
@@ -304,6 +313,12 @@ def main(argv: list[str] | None = None) -> int:
         "--only", default=None, help=f"comma-separated subset of {','.join(LABELS)}"
     )
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--refit",
+        choices=("on", "off"),
+        default=None,
+        help="override the deep estimators' refit option (default: each estimator's own)",
+    )
     parser.add_argument("--output", default=str(RESULTS / "ihdp.md"))
     parser.add_argument(
         "--render", default=None, help="re-render the table from results CSVs (comma-separated)"
@@ -329,10 +344,13 @@ def main(argv: list[str] | None = None) -> int:
     unknown = [n for n in names if n not in LABELS]
     if unknown:
         parser.error(f"unknown estimator(s) {unknown}; choose from {list(LABELS)}")
+    if not 1 <= args.start <= _ihdp_data.N_REPLICATIONS:
+        parser.error(f"--start must be between 1 and {_ihdp_data.N_REPLICATIONS}")
     n_reps = 3 if args.quick else args.replications
     reps = list(range(args.start, min(args.start + n_reps - 1, _ihdp_data.N_REPLICATIONS) + 1))
+    refit = None if args.refit is None else args.refit == "on"
     start = time.perf_counter()
-    rows = run(names, reps, args.seed)
+    rows = run(names, reps, args.seed, refit)
     text = table(rows, names, len(reps))
     text += (
         f"\n\nTotal wall time {time.perf_counter() - start:.0f} s. Command: {' '.join(sys.argv)}\n"

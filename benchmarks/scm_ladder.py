@@ -16,8 +16,8 @@ with the wall time of each fit. deepcausal is :class:`deepcausal.scm.DeepSCM` wi
 (``mechanisms="auto"``: an additive noise model per continuous node with parents, replaced by a
 conditional neural spline flow where the residuals' spread depends on the parents and the flow's
 held-out likelihood is clearly higher: Pawlowski, Castro & Glocker 2020; Javaloy et al. 2023;
-``--mechanisms flow`` puts a flow on every continuous node); gcm is ``InvertibleStructuralCausalModel`` with ``gcm.auto.assign_causal_mechanisms`` at
-the default quality (additive noise models; Blöbaum et al., JMLR 2024). gcm's fit time includes the
+``--mechanisms flow`` puts a flow on every continuous node); gcm is
+``InvertibleStructuralCausalModel`` with ``gcm.auto.assign_causal_mechanisms`` at the default quality (additive noise models; Blöbaum et al., JMLR 2024). gcm's fit time includes the
 automatic model selection, which is part of its fitting recipe as the flow's early stopping is of
 ours.
 

@@ -100,7 +100,8 @@ class NeuralEffectEstimator(BaseEffectEstimator):
 
     With ``refit``, the early-stopping run only chooses the number of epochs: a fresh network
     (same seed) is then trained on every row for that many epochs, so that the held-out share
-    of a small sample (30% by default on IHDP's 672 rows) is not lost to the final fit.
+    of a small sample (30% by default on IHDP's 672 rows) is not lost to the final fit. Without a
+    validation split there is nothing to choose and ``refit`` has no effect.
     """
 
     representation: Sequence[int]
@@ -160,17 +161,17 @@ class NeuralEffectEstimator(BaseEffectEstimator):
         t = torch.as_tensor(data.t, dtype=torch.long)
         y = torch.as_tensor((data.y - self.y_mean_) / self.y_scale_, dtype=torch.float32)
         self.train_result_: TrainResult
-        self.net_, self.train_result_ = self._train_net(x, t, y, cfg, seed)
+        self.net_, self.train_result_ = self._train_net(x, t, y, cfg)
         self.refit_result_: TrainResult | None = None
         if self.refit and cfg.validation_fraction > 0:
             epochs = self.train_result_.best_epoch + 1
             refit_cfg = dataclasses.replace(cfg, validation_fraction=0.0, max_epochs=epochs)
-            self.net_, self.refit_result_ = self._train_net(x, t, y, refit_cfg, seed)
+            torch.manual_seed(seed)  # the selection run's initial weights
+            self.net_, self.refit_result_ = self._train_net(x, t, y, refit_cfg)
 
     def _train_net(
-        self, x: torch.Tensor, t: torch.Tensor, y: torch.Tensor, cfg: TrainConfig, seed: int
+        self, x: torch.Tensor, t: torch.Tensor, y: torch.Tensor, cfg: TrainConfig
     ) -> tuple[EffectNet, TrainResult]:
-        torch.manual_seed(seed)
         net = self._build(x.shape[1], len(self.arm_shares_))
 
         def loss_fn(batch: tuple[torch.Tensor, ...]) -> torch.Tensor:

@@ -58,8 +58,9 @@ class TARNet(NeuralEffectEstimator):
         reweight: re-weight the factual loss by the inverse arm shares (the paper's option).
         refit: after early stopping has chosen the number of epochs on the held-out rows, train
             a fresh network on every row for that many epochs. On the 50 IHDP replications it
-            lowered TARNet's out-of-sample sqrt(PEHE) from 1.01 to 0.92 and its
-            ATE error from 0.22 to 0.19 (``benchmarks/ihdp.py``); it doubles the training time.
+            lowered TARNet's out-of-sample sqrt(PEHE) from 1.01 to 0.92 and its ATE error from
+            0.22 to 0.19 (``benchmarks/ihdp.py``; ``--only tarnet --refit off`` gives the
+            former); it doubles the training time.
         outcome_type: ``"auto"`` (0/1 outcomes are binary), ``"continuous"`` or ``"binary"``.
         train_config: optimisation settings for :func:`deepcausal.nn.train` (default
             :data:`CFR_TRAINING`).
@@ -170,8 +171,7 @@ class CFRNet(TARNet):
         rbf_bandwidth: kernel width for ``"mmd-rbf"`` (``None``: median heuristic per batch).
         refit: as for :class:`TARNet`, but off by default: on the 50 IHDP replications it
             raised CFR-Wass's out-of-sample sqrt(PEHE) from 0.95 to 0.98 and its ATE error from
-            0.24 to 0.32 (the IPM term, balanced on 70% of the rows for the chosen epochs, is
-            weaker on all of them).
+            0.24 to 0.32 (``benchmarks/ihdp.py --only cfr-wass --refit on``).
         representation, head, activation, l2, reweight, outcome_type, train_config,
             n_bootstrap, random_state: as for :class:`TARNet`.
 
