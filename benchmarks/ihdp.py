@@ -18,6 +18,7 @@ Usage:
     .venv/bin/python benchmarks/ihdp.py --start 26 --replications 25 --output benchmarks/results/ihdp-b.md
     .venv/bin/python benchmarks/ihdp.py --render benchmarks/results/ihdp-a.csv,benchmarks/results/ihdp-b.csv
     .venv/bin/python benchmarks/ihdp.py --only tarnet,cfr-wass --refit off   # refit ablation
+    .venv/bin/python benchmarks/ihdp.py --only tarnet-search   # TARNet with lr, l2 chosen by PEHE_nn
 
 Needs the [bench] extra (econml) for the peers; ``--only`` can leave them out.
 """
@@ -63,7 +64,7 @@ PUBLISHED = {
     "CFR-Wass": ("sqrt(PEHE) out-of-sample", 0.76, "Shalit, Johansson & Sontag 2017"),
     "DragonNet + t-reg": ("ATE absolute error", 0.20, "Shi, Blei & Veitch 2019"),
 }
-DEEP = ("tarnet", "cfr-wass", "cfr-mmd", "dragonnet")
+DEEP = ("tarnet", "tarnet-search", "cfr-wass", "cfr-mmd", "dragonnet")
 PEERS = ("econml-cf", "econml-lineardr")
 
 
@@ -75,6 +76,20 @@ class Fitted:
     ate_interval: Callable[[], tuple[float, float, float]] | None
 
 
+def tarnet_search(seed: int, refit: bool | None = None) -> Any:
+    """TARNet with lr and l2 chosen per replication by PEHE_nn on 30% held-out training rows."""
+    import dataclasses
+
+    from deepcausal.estimators import CFR_TRAINING, EffectSearch, TARNet
+
+    base = TARNet() if refit is None else TARNet(refit=refit)
+    grid = {
+        "l2": [1e-3, 1e-2],
+        "train_config": [dataclasses.replace(CFR_TRAINING, lr=lr) for lr in (1e-3, 3e-3)],
+    }
+    return EffectSearch(base, grid, criterion="pehe-nn", random_state=seed)
+
+
 def _deepcausal(
     name: str, seed: int, refit: bool | None = None
 ) -> Callable[[np.ndarray, np.ndarray, np.ndarray], Fitted]:
@@ -83,6 +98,8 @@ def _deepcausal(
     def fit(X: np.ndarray, t: np.ndarray, y: np.ndarray) -> Fitted:
         if name == "dml":
             est: Any = DML(cate="linear", random_state=seed)
+        elif name == "tarnet-search":
+            est = tarnet_search(seed, refit)
         else:
             est = METHODS[name](random_state=seed)
             if refit is not None and "refit" in est.get_params():
@@ -138,6 +155,7 @@ def _econml(name: str, seed: int) -> Callable[[np.ndarray, np.ndarray, np.ndarra
 
 LABELS = {
     "tarnet": "TARNet",
+    "tarnet-search": "TARNet, PEHE_nn search",
     "cfr-wass": "CFR-Wass",
     "cfr-mmd": "CFR-MMD",
     "cfr-mmd-rbf": "CFR-MMD-RBF",

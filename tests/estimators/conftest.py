@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 import torch
-from sklearn.linear_model import LinearRegression
+from sklearn.linear_model import LinearRegression, Ridge
 
 from deepcausal.estimators import (
     AIPW,
@@ -18,6 +18,7 @@ from deepcausal.estimators import (
     BaseEffectEstimator,
     CFRNet,
     DragonNet,
+    EffectSearch,
     PSMatching,
     RegressionAdjustment,
     TARNet,
@@ -127,6 +128,7 @@ ESTIMATOR_NAMES = (
     "AIPW",
     "DML",
     "RegressionAdjustment",
+    "EffectSearch",
 )
 
 
@@ -149,6 +151,12 @@ def make_estimator(
         "DML": lambda: DML(LinearRegression(), cate="linear", random_state=random_state),
         "RegressionAdjustment": lambda: RegressionAdjustment(
             n_bootstrap=30, random_state=random_state
+        ),
+        # regression adjustment with its ridge penalty chosen by PEHE_nn on held-out rows
+        "EffectSearch": lambda: EffectSearch(
+            RegressionAdjustment(Ridge(), n_bootstrap=30),
+            {"outcome_model__alpha": [0.1, 1e4]},
+            random_state=random_state,
         ),
     }
     est = factories[name]()

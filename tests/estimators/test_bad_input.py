@@ -18,6 +18,7 @@ ALL = [
     "AIPW",
     "DML",
     "RegressionAdjustment",
+    "EffectSearch",
 ]
 BINARY_ONLY = [CFRNet, DragonNet, PSMatching, DML]
 

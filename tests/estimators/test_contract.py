@@ -20,6 +20,7 @@ ESTIMATOR_NAMES = (
     "AIPW",
     "DML",
     "RegressionAdjustment",
+    "EffectSearch",
 )
 
 

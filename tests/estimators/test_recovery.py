@@ -27,6 +27,7 @@ CASES = [
     ("AIPW", 1.0),
     ("DML", 1.0),
     ("RegressionAdjustment", 1.0),
+    ("EffectSearch", 1.0),
 ]
 NEURAL = {"TARNet", "CFR-Wass", "CFR-MMD", "CFR-MMD-RBF", "DragonNet"}
 
@@ -51,7 +52,7 @@ def fitted(make, data):
 
 def _averages(est, X, t):
     """(ATE, ATT) without running a bootstrap: the plug-in values that ate()/att() report."""
-    if type(est).__name__ in ("TARNet", "CFRNet", "RegressionAdjustment"):
+    if type(est).__name__ in ("TARNet", "CFRNet", "RegressionAdjustment", "EffectSearch"):
         tau = est.effect(X)
         return float(tau.mean()), float(tau[t == 1].mean())
     return est.ate().value, est.att().value

@@ -1,6 +1,6 @@
 """Treatment-effect estimators: deep (TARNet, CFR, DragonNet) and classical (IPW, matching, AIPW, DML,
-regression adjustment), one scikit-learn-style API, intervals, overlap diagnostics and a graph-aware
-entry point.
+regression adjustment), one scikit-learn-style API, intervals, overlap diagnostics, hyper-parameter
+selection without counterfactuals (EffectSearch) and a graph-aware entry point.
 
     est = DragonNet(random_state=0).fit(X, t, y)
     est.effect(X)          # per-unit effects (CATE)
@@ -16,6 +16,7 @@ from deepcausal.estimators._ipw import IPW
 from deepcausal.estimators._matching import PSMatching
 from deepcausal.estimators._overlap import OverlapSummary, overlap_summary, plot_overlap
 from deepcausal.estimators._regression import RegressionAdjustment
+from deepcausal.estimators._search import EffectSearch, nearest_neighbour_effects
 from deepcausal.estimators._tarnet import CFR_TRAINING, CFRNet, TARNet
 
 __all__ = [
@@ -30,11 +31,13 @@ __all__ = [
     "DragonNet",
     "Effect",
     "EffectEstimate",
+    "EffectSearch",
     "OverlapSummary",
     "PSMatching",
     "RegressionAdjustment",
     "TARNet",
     "estimate_effect",
+    "nearest_neighbour_effects",
     "overlap_summary",
     "plot_overlap",
 ]
