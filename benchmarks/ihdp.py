@@ -18,7 +18,7 @@ Usage:
     .venv/bin/python benchmarks/ihdp.py --start 26 --replications 25 --output benchmarks/results/ihdp-b.md
     .venv/bin/python benchmarks/ihdp.py --render benchmarks/results/ihdp-a.csv,benchmarks/results/ihdp-b.csv
     .venv/bin/python benchmarks/ihdp.py --only tarnet,cfr-wass --refit off   # refit ablation
-    .venv/bin/python benchmarks/ihdp.py --only tarnet-search   # TARNet with lr, l2 chosen by PEHE_nn
+    .venv/bin/python benchmarks/ihdp.py --only tarnet-search,cfr-search   # grids chosen by PEHE_nn
 
 Needs the [bench] extra (econml) for the peers; ``--only`` can leave them out.
 """
@@ -64,7 +64,7 @@ PUBLISHED = {
     "CFR-Wass": ("sqrt(PEHE) out-of-sample", 0.76, "Shalit, Johansson & Sontag 2017"),
     "DragonNet + t-reg": ("ATE absolute error", 0.20, "Shi, Blei & Veitch 2019"),
 }
-DEEP = ("tarnet", "tarnet-search", "cfr-wass", "cfr-mmd", "dragonnet")
+DEEP = ("tarnet", "tarnet-search", "cfr-wass", "cfr-search", "cfr-mmd", "dragonnet")
 PEERS = ("econml-cf", "econml-lineardr")
 
 
@@ -90,6 +90,20 @@ def tarnet_search(seed: int, refit: bool | None = None) -> Any:
     return EffectSearch(base, grid, criterion="pehe-nn", random_state=seed)
 
 
+def cfr_search(seed: int, refit: bool | None = None) -> Any:
+    """CFR-Wass with alpha (0: TARNet) and lr chosen per replication by PEHE_nn, as the paper did."""
+    import dataclasses
+
+    from deepcausal.estimators import CFR_TRAINING, CFRNet, EffectSearch
+
+    base = CFRNet(ipm="wasserstein") if refit is None else CFRNet(ipm="wasserstein", refit=refit)
+    grid = {
+        "alpha": [0.0, 0.1, 1.0],
+        "train_config": [dataclasses.replace(CFR_TRAINING, lr=lr) for lr in (1e-3, 3e-3)],
+    }
+    return EffectSearch(base, grid, criterion="pehe-nn", random_state=seed)
+
+
 def _deepcausal(
     name: str, seed: int, refit: bool | None = None
 ) -> Callable[[np.ndarray, np.ndarray, np.ndarray], Fitted]:
@@ -100,6 +114,8 @@ def _deepcausal(
             est: Any = DML(cate="linear", random_state=seed)
         elif name == "tarnet-search":
             est = tarnet_search(seed, refit)
+        elif name == "cfr-search":
+            est = cfr_search(seed, refit)
         else:
             est = METHODS[name](random_state=seed)
             if refit is not None and "refit" in est.get_params():
@@ -157,6 +173,7 @@ LABELS = {
     "tarnet": "TARNet",
     "tarnet-search": "TARNet, PEHE_nn search",
     "cfr-wass": "CFR-Wass",
+    "cfr-search": "CFR-Wass, PEHE_nn search",
     "cfr-mmd": "CFR-MMD",
     "cfr-mmd-rbf": "CFR-MMD-RBF",
     "dragonnet": "DragonNet + t-reg",

@@ -170,8 +170,8 @@ class CFRNet(TARNet):
         ipm: ``"wasserstein"``, ``"mmd-linear"`` or ``"mmd-rbf"``.
         rbf_bandwidth: kernel width for ``"mmd-rbf"`` (``None``: median heuristic per batch).
         refit: as for :class:`TARNet`, but off by default: on the 50 IHDP replications it
-            raised CFR-Wass's out-of-sample sqrt(PEHE) from 0.95 to 0.98 and its ATE error from
-            0.24 to 0.32 (``benchmarks/ihdp.py --only cfr-wass --refit on``).
+            raised CFR-Wass's out-of-sample sqrt(PEHE) from 0.92 to 0.98 and its ATE error from
+            0.21 to 0.32 (``benchmarks/ihdp.py --only cfr-wass --refit on``).
         representation, head, activation, l2, reweight, outcome_type, train_config,
             n_bootstrap, random_state: as for :class:`TARNet`.
 
