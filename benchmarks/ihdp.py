@@ -76,50 +76,42 @@ class Fitted:
     ate_interval: Callable[[], tuple[float, float, float]] | None
 
 
-def tarnet_search(seed: int, refit: bool | None = None) -> Any:
-    """TARNet with lr and l2 chosen per replication by PEHE_nn on 30% held-out training rows."""
-    import dataclasses
-
-    from deepcausal.estimators import CFR_TRAINING, EffectSearch, TARNet
-
-    base = TARNet() if refit is None else TARNet(refit=refit)
-    grid = {
-        "l2": [1e-3, 1e-2],
-        "train_config": [dataclasses.replace(CFR_TRAINING, lr=lr) for lr in (1e-3, 3e-3)],
-    }
-    return EffectSearch(base, grid, criterion="pehe-nn", random_state=seed)
-
-
-def cfr_search(seed: int, refit: bool | None = None) -> Any:
-    """CFR-Wass with alpha (0: TARNet) and lr chosen per replication by PEHE_nn, as the paper did."""
-    import dataclasses
-
-    from deepcausal.estimators import CFR_TRAINING, CFRNet, EffectSearch
-
-    base = CFRNet(ipm="wasserstein") if refit is None else CFRNet(ipm="wasserstein", refit=refit)
-    grid = {
-        "alpha": [0.0, 0.1, 1.0],
-        "train_config": [dataclasses.replace(CFR_TRAINING, lr=lr) for lr in (1e-3, 3e-3)],
-    }
-    return EffectSearch(base, grid, criterion="pehe-nn", random_state=seed)
+#: EffectSearch grids (chosen per replication by PEHE_nn on 30% of the training rows): the base
+#: estimator's name in METHODS and the grid; the learning rate is searched for both.
+SEARCHES: dict[str, tuple[str, dict[str, list[Any]]]] = {
+    "tarnet-search": ("tarnet", {"l2": [1e-3, 1e-2]}),
+    "cfr-search": ("cfr-wass", {"alpha": [0.0, 0.1, 1.0]}),  # alpha 0 is TARNet, as in the paper
+}
+SEARCH_LRS = (1e-3, 3e-3)
 
 
 def _deepcausal(
     name: str, seed: int, refit: bool | None = None
 ) -> Callable[[np.ndarray, np.ndarray, np.ndarray], Fitted]:
-    from deepcausal.estimators import AIPW, DML, IPW, METHODS, PSMatching
+    import dataclasses
+
+    from deepcausal.estimators import (
+        AIPW,
+        CFR_TRAINING,
+        DML,
+        IPW,
+        METHODS,
+        EffectSearch,
+        PSMatching,
+    )
 
     def fit(X: np.ndarray, t: np.ndarray, y: np.ndarray) -> Fitted:
+        base_name, grid = SEARCHES.get(name, (name, {}))
         if name == "dml":
             est: Any = DML(cate="linear", random_state=seed)
-        elif name == "tarnet-search":
-            est = tarnet_search(seed, refit)
-        elif name == "cfr-search":
-            est = cfr_search(seed, refit)
         else:
-            est = METHODS[name](random_state=seed)
+            est = METHODS[base_name](random_state=seed)
             if refit is not None and "refit" in est.get_params():
                 est.set_params(refit=refit)
+        if name in SEARCHES:
+            lrs = [dataclasses.replace(CFR_TRAINING, lr=lr) for lr in SEARCH_LRS]
+            grid = {**grid, "train_config": lrs}
+            est = EffectSearch(est, grid, criterion="pehe-nn", random_state=seed)
         est.fit(X, t, y)
         interval = None
         if isinstance(est, AIPW | DML | IPW | PSMatching) or name == "dragonnet":

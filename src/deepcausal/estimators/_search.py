@@ -28,6 +28,7 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 from sklearn.base import clone
 from sklearn.model_selection import ParameterGrid
+from sklearn.neighbors import NearestNeighbors
 from tqdm.auto import tqdm
 
 from deepcausal.errors import DataError
@@ -53,12 +54,8 @@ def nearest_neighbour_effects(X: np.ndarray, t: np.ndarray, y: np.ndarray) -> np
     tau = np.empty(len(t))
     for arm in (0, 1):
         rows, other = np.nonzero(t == arm)[0], np.nonzero(t != arm)[0]
-        d = (
-            (X[rows] ** 2).sum(1, keepdims=True)
-            - 2.0 * X[rows] @ X[other].T
-            + (X[other] ** 2).sum(1)[None, :]
-        )
-        match = other[np.argmin(d, axis=1)]
+        nn = NearestNeighbors(n_neighbors=1).fit(X[other])
+        match = other[nn.kneighbors(X[rows], return_distance=False)[:, 0]]
         sign = 1.0 if arm == 0 else -1.0
         tau[rows] = sign * (y[match] - y[rows])
     return tau
@@ -175,13 +172,12 @@ class EffectSearch(BaseEffectEstimator):
         return np.sort(np.concatenate(train)), np.sort(np.concatenate(held))
 
     def _score(
-        self, est: BaseEffectEstimator, data: FitData, held: np.ndarray, scale: np.ndarray
+        self, est: BaseEffectEstimator, data: FitData, held: np.ndarray, tau_nn: np.ndarray | None
     ) -> float:
-        X, t, y = data.X[held], data.t[held], data.y[held]
-        mu = est.predict_outcomes(X)
-        if self.criterion == "factual":
-            return float(np.mean((mu[np.arange(len(t)), t] - y) ** 2))
-        tau_nn = nearest_neighbour_effects(X / scale, t, y)
+        mu = est.predict_outcomes(data.X[held])
+        if tau_nn is None:  # the factual criterion
+            t = data.t[held]
+            return float(np.mean((mu[np.arange(len(t)), t] - data.y[held]) ** 2))
         return float(np.sqrt(np.mean((mu[:, 1] - mu[:, 0] - tau_nn) ** 2)))
 
     def _fit(self, data: FitData) -> None:
@@ -191,8 +187,11 @@ class EffectSearch(BaseEffectEstimator):
                 f"{data.classes.tolist()}; use criterion='factual'"
             )
         train, held = self._split(data.t)
-        scale = data.X[train].std(axis=0)
-        scale = np.where(scale > 0, scale, 1.0)
+        tau_nn = None
+        if self.criterion == "pehe-nn":  # the same pseudo-effects score every candidate
+            scale = data.X[train].std(axis=0)
+            scale = np.where(scale > 0, scale, 1.0)
+            tau_nn = nearest_neighbour_effects(data.X[held] / scale, data.t[held], data.y[held])
         labels = data.classes[data.t]
         self.results_: list[dict[str, Any]] = []
         grid = list(ParameterGrid(self.param_grid))
@@ -200,7 +199,7 @@ class EffectSearch(BaseEffectEstimator):
         for params in bar:
             est = self._candidate(params)
             est.fit(data.X[train], labels[train], data.y[train])
-            score = self._score(est, data, held, scale)
+            score = self._score(est, data, held, tau_nn)
             if not math.isfinite(score):
                 raise DataError(f"EffectSearch: candidate {params} scored {score}")
             self.results_.append({"params": params, "score": score})
@@ -209,13 +208,7 @@ class EffectSearch(BaseEffectEstimator):
         self.best_params_: dict[str, Any] = grid[best]
         self.best_score_ = float(self.results_[best]["score"])
         refit = self._candidate(self.best_params_)
-        if data.feature_names is not None:
-            import pandas as pd
-
-            X_all: Any = pd.DataFrame(data.X, columns=list(data.feature_names))
-        else:
-            X_all = data.X
-        self.best_estimator_: BaseEffectEstimator = refit.fit(X_all, labels, data.y)
+        self.best_estimator_: BaseEffectEstimator = refit.fit(data.X, labels, data.y)
 
     def _predict_outcomes(self, X: np.ndarray) -> np.ndarray:
         return self.best_estimator_._predict_outcomes(X)
