@@ -15,6 +15,7 @@ __all__ = [
     "ModelFileError",
     "NotFittedError",
     "NotIdentifiable",
+    "OutputError",
     "OverlapWarning",
     "SchemaError",
     "TrainingError",
@@ -54,6 +55,10 @@ class TrainingError(DeepCausalError, RuntimeError):
 
 class ModelFileError(DeepCausalError, OSError):
     """A saved model is missing, corrupt, truncated, edited or from an incompatible version."""
+
+
+class OutputError(DeepCausalError, OSError):
+    """A destination that cannot be written, or whose writing would overwrite an input."""
 
 
 class KnowledgeError(DeepCausalError, ValueError):

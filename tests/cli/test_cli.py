@@ -72,7 +72,10 @@ def test_fit_sample_counterfactual(tmp_path: Path, capsys: pytest.CaptureFixture
         "--no-progress",
     ]
     assert main(args) == 0
-    assert (model / "config.json").is_file() and (model / "weights.safetensors").is_file()
+    assert (model / "manifest.json").is_file()
+    assert main(args) == 1  # a second fit does not replace the model silently
+    assert "--overwrite" in capsys.readouterr().err
+    assert main([*args, "--overwrite"]) == 0
 
     samples = tmp_path / "samples.csv"
     assert (
@@ -118,3 +121,74 @@ def test_cli_errors_are_reported(tmp_path: Path, capsys: pytest.CaptureFixture[s
     )
     assert "'b'" in capsys.readouterr().err
     assert main(["sample", "m", "--do", "x1", "--out", "o.csv"]) == 1
+
+
+def _table(tmp_path: Path) -> tuple[Path, str]:
+    sim = load_scm("chain-linear")
+    csv = tmp_path / "data.csv"
+    sim.sample(100, random_state=0).to_csv(csv, index=False)
+    return csv, sim.graph.to_string()
+
+
+def test_fit_never_writes_over_its_input(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = tmp_path / "proj"
+    project.mkdir()
+    csv, graph = _table(project)
+    before = csv.read_bytes()
+    for extra in ([], ["--overwrite"]):
+        code = main(["fit", str(csv), "--graph", graph, "--out", str(project), *extra])
+        assert code == 1
+        err = capsys.readouterr().err
+        assert "not a deepcausal model (data.csv)" in err and "Traceback" not in err
+    assert csv.read_bytes() == before
+    assert [p.name for p in project.iterdir()] == ["data.csv"]
+
+
+def test_outputs_that_are_inputs_are_refused_before_any_work(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    csv, graph = _table(tmp_path)
+    model = tmp_path / "model"
+    assert main(["fit", str(csv), "--graph", graph, "--out", str(model), "--epochs", "1",
+                 "--no-progress"]) == 0  # fmt: skip
+    capsys.readouterr()
+    before = csv.read_bytes()
+    cases = [
+        (["counterfactual", str(model), "--data", str(csv), "--do", "x1=0", "--out", str(csv)],
+         "is the input"),
+        (["sample", str(model), "--out", str(model / "samples.csv")], "inside the input folder"),
+        (["sample", str(model), "--out", str(tmp_path)], "is a folder"),
+        (["discover", str(csv), "--out", str(csv)], "is a file"),
+        (["fit", str(csv), "--graph", graph, "--out", "."], "not a deepcausal model"),
+        (["fit", str(csv), "--graph", graph, "--out", str(csv)], "it is a file"),
+    ]  # fmt: skip
+    for argv, message in cases:
+        assert main(argv) == 1, argv
+        err = capsys.readouterr().err
+        assert err.startswith("error: ") and message in err, (argv, err)
+        assert "Traceback" not in err
+    assert csv.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data.csv", "model"]
+
+
+def test_one_handler_for_every_command(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with pytest.raises(SystemExit) as info:  # bad usage: argparse's exit code 2
+        main(["sample"])
+    assert info.value.code == 2
+    capsys.readouterr()
+    import deepcausal.cli.identify as identify_cli
+
+    def broken(args: object) -> int:
+        raise KeyError("surprise")
+
+    monkeypatch.setattr(identify_cli, "run", broken)
+    argv = ["identify", "--graph", "X -> Y", "--treatment", "X", "--outcome", "Y"]
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert "unexpected KeyError" in err and "--debug" in err and "Traceback" not in err
+    assert main(["--debug", *argv]) == 1
+    assert "Traceback" in capsys.readouterr().err

@@ -10,14 +10,15 @@ import pandas as pd
 import pytest
 
 from deepcausal.cli import discover as discover_cli
+from deepcausal.cli.main import run_command
 
 
 def _run(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="deepcausal")
+    parser.add_argument("--debug", action="store_true")
     discover_cli.add_parser(parser.add_subparsers(dest="command"))
     args = parser.parse_args(["discover", *argv])
-    code: int = args.func(args)
-    return code
+    return run_command(args)
 
 
 @pytest.fixture

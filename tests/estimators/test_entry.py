@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from deepcausal.cli import effect as effect_cli
+from deepcausal.cli.main import EXIT_ERROR, EXIT_NOT_IDENTIFIABLE, run_command
 from deepcausal.errors import DataError, DeepCausalError, GraphError, NotIdentifiable
 from deepcausal.estimators import AIPW, METHODS, EffectEstimate, estimate_effect
 from deepcausal.graph import CausalGraph
@@ -89,6 +90,8 @@ def _args(tmp_path, frame, **overrides):
         "level": 0.9,
         "att": True,
         "seed": 0,
+        "debug": False,
+        "func": effect_cli.run,
     }
     ns.update(overrides)
     return argparse.Namespace(**ns)
@@ -122,11 +125,11 @@ def test_cli_prints_estimand_set_and_effect(tmp_path, frame, capsys) -> None:
 
 
 def test_cli_errors(tmp_path, frame, capsys) -> None:
-    code = effect_cli.run(_args(tmp_path, frame, graph="T -> Y; T <-> Y"))
-    assert code == effect_cli.EXIT_NOT_IDENTIFIABLE
+    code = run_command(_args(tmp_path, frame, graph="T -> Y; T <-> Y"))
+    assert code == EXIT_NOT_IDENTIFIABLE
     assert "not identifiable" in capsys.readouterr().err
-    code = effect_cli.run(_args(tmp_path, frame, outcome="nope"))
-    assert code == effect_cli.EXIT_ERROR
+    code = run_command(_args(tmp_path, frame, outcome="nope"))
+    assert code == EXIT_ERROR
     assert "no column 'nope'" in capsys.readouterr().err
-    code = effect_cli.run(_args(tmp_path, frame, data=str(tmp_path / "missing.csv")))
-    assert code == effect_cli.EXIT_ERROR
+    code = run_command(_args(tmp_path, frame, data=str(tmp_path / "missing.csv")))
+    assert code == EXIT_ERROR

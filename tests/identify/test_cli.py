@@ -7,15 +7,16 @@ import argparse
 import pytest
 
 from deepcausal.cli.identify import add_parser, run
+from deepcausal.cli.main import run_command
 
 
 def invoke(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="deepcausal")
+    parser.add_argument("--debug", action="store_true")
     add_parser(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(["identify", *argv])
     assert args.func is run
-    code: int = args.func(args)
-    return code
+    return run_command(args)
 
 
 def test_prints_the_estimand(capsys: pytest.CaptureFixture[str]) -> None:

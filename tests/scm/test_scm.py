@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import cast
 
@@ -128,34 +129,85 @@ def test_save_load_round_trip(chain: tuple, tmp_path: Path) -> None:
     )
 
 
+def _model_file(model: Path, role: str) -> Path:
+    manifest = json.loads((model / "manifest.json").read_text())
+    return model / manifest["files"][role]["file"]
+
+
 def test_corrupt_files_are_refused(chain: tuple, tmp_path: Path) -> None:
     _, _, scm = chain
     model = tmp_path / "model"
     scm.save(model)
-    weights = model / "weights.safetensors"
+    weights = _model_file(model, "weights.safetensors")
     blob = weights.read_bytes()
     weights.write_bytes(blob[: len(blob) // 2])
-    with pytest.raises(ModelFileError, match="truncated, corrupt or was modified"):
+    with pytest.raises(ModelFileError, match=r"weights.safetensors.*truncated, corrupt or was"):
         DeepSCM.load(model)
     weights.write_bytes(blob)
-    config = model / "config.json"
-    text = config.read_text()
-    config.write_text(text[:-20])
-    with pytest.raises(ModelFileError, match="not valid JSON"):
-        DeepSCM.load(model)
-    edited = json.loads(text)
-    edited["format_version"] = 99
-    config.write_text(json.dumps(edited))
-    with pytest.raises(ModelFileError, match="format version 99"):
-        DeepSCM.load(model)
-    edited = json.loads(text)
-    last = list(edited["mechanisms"])[-1]  # a non-root node: its network width is in the weights
-    edited["mechanisms"][last]["parent_dim"] += 1
-    config.write_text(json.dumps(edited))
-    with pytest.raises(ModelFileError, match="does not describe a valid DeepSCM"):
-        DeepSCM.load(model)
+    DeepSCM.load(model)
     with pytest.raises(ModelFileError, match="not a directory"):
         DeepSCM.load(tmp_path / "nothing-here")
+
+
+def test_an_edited_encoder_is_refused(chain: tuple, tmp_path: Path) -> None:
+    """One digit of a standard deviation used to load cleanly and rescale every sample."""
+    _, _, scm = chain
+    model = tmp_path / "model"
+    scm.save(model)
+    encoder = _model_file(model, "encoder.json")
+    text = encoder.read_text()
+    digit = next(i for i, ch in enumerate(text) if ch.isdigit() and ch != "0")
+    encoder.write_text(text[:digit] + "0" + text[digit + 1 :])
+    with pytest.raises(ModelFileError, match=rf"{encoder.name} \(encoder.json\) does not match"):
+        DeepSCM.load(model)
+
+
+def _resave(model: Path, role: str, edit: Callable[[dict], None]) -> None:
+    """Edit one JSON file of a saved model and record the new checksum, as a deliberate edit would."""
+    import hashlib
+
+    path = _model_file(model, role)
+    value = json.loads(path.read_text())
+    edit(value)
+    data = json.dumps(value).encode()
+    path.write_bytes(data)
+    manifest = json.loads((model / "manifest.json").read_text())
+    manifest["files"][role].update(sha256=hashlib.sha256(data).hexdigest(), bytes=len(data))
+    (model / "manifest.json").write_text(json.dumps(manifest))
+
+
+def test_consistent_but_invalid_contents_are_refused(chain: tuple, tmp_path: Path) -> None:
+    _, _, scm = chain
+    model = tmp_path / "model"
+    scm.save(model)
+    last = scm.graph.topological_order()[-1]  # a non-root node: its network width is in the weights
+    _resave(model, "config.json", lambda c: c["mechanisms"][last].update(parent_dim=2))
+    with pytest.raises(
+        ModelFileError, match=f"node '{last}' has a mechanism for 2 parent features"
+    ):
+        DeepSCM.load(model)
+    scm.save(model, overwrite=True)
+    _resave(model, "config.json", lambda c: c.update(graph="x1 -> x2; x3 -> x2"))
+    with pytest.raises(ModelFileError, match=r"config.json.*node order"):
+        DeepSCM.load(model)
+
+
+def test_save_never_deletes_the_users_files(chain: tuple, tmp_path: Path) -> None:
+    _, _, scm = chain
+    results = tmp_path / "results"
+    results.mkdir()
+    (results / "notes.txt").write_text("notes")
+    (results / "data.csv").write_text("x1,x2,x3\n")
+    with pytest.raises(ModelFileError, match="not a deepcausal model"):
+        scm.save(results)
+    assert sorted(p.name for p in results.iterdir()) == ["data.csv", "notes.txt"]
+    model = tmp_path / "model"
+    scm.save(model)
+    with pytest.raises(ModelFileError, match="overwrite=True"):
+        scm.save(model)
+    (model / "notes.txt").write_text("kept")
+    scm.save(model, overwrite=True)
+    assert (model / "notes.txt").read_text() == "kept"
 
 
 def test_failed_save_leaves_previous_save_intact(
@@ -171,7 +223,7 @@ def test_failed_save_leaves_previous_save_intact(
 
     monkeypatch.setattr("deepcausal.scm._io.json.dumps", crash)
     with pytest.raises(OSError, match="disk full"):
-        scm.save(model)
+        scm.save(model, overwrite=True)
     assert {p.name: p.read_bytes() for p in model.iterdir()} == before
     assert [p.name for p in tmp_path.iterdir()] == ["model"]  # no temporary left behind
 

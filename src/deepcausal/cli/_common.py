@@ -1,13 +1,45 @@
-"""Helpers shared by the subcommands: reading tables and parsing ``X=1`` interventions."""
+"""Helpers shared by the subcommands: reading tables, checking outputs, parsing ``X=1``."""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from deepcausal.errors import DataError
+from deepcausal.errors import DataError, OutputError
+
+
+def check_output_file(out: str | Path, inputs: Sequence[str | Path]) -> None:
+    """Refuse an output file that is a folder, one of ``inputs``, or inside an input folder.
+
+    Called before any work, so that a bad ``--out`` is reported at once and no input is ever
+    overwritten.
+    """
+    target = Path(out)
+    if target.is_dir():
+        raise OutputError(f"--out {out} is a folder; give a file name, e.g. {target / 'out.csv'}")
+    resolved = target.resolve()
+    for item in inputs:
+        source = Path(item)
+        if not source.exists():
+            continue
+        if source.is_dir():
+            if resolved.is_relative_to(source.resolve()):
+                raise OutputError(
+                    f"--out {out} lies inside the input folder {item}; write it elsewhere"
+                )
+        elif target.exists() and os.path.samefile(target, source):
+            raise OutputError(
+                f"--out {out} is the input {item}; choose another file (inputs are never overwritten)"
+            )
+    parent = resolved.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise OutputError(f"cannot write --out {out}: {parent} is not writable")
 
 
 def read_table(path: str) -> pd.DataFrame:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import Any
 
 
@@ -26,19 +25,15 @@ def add_parser(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """Compute and write the counterfactual rows; returns the exit code."""
     from deepcausal._atomic import atomic_write_text
-    from deepcausal.cli._common import parse_assignments, read_table
-    from deepcausal.errors import DeepCausalError
+    from deepcausal.cli._common import check_output_file, parse_assignments, read_table
     from deepcausal.scm import DeepSCM
 
-    try:
-        scm = DeepSCM.load(args.model)
-        factual = read_table(args.data)
-        rows = scm.counterfactual(
-            factual, do=parse_assignments(args.do), n_samples=args.samples, random_state=args.seed
-        )
-        atomic_write_text(args.out, rows.to_csv())
-    except (DeepCausalError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+    check_output_file(args.out, inputs=[args.model, args.data])
+    scm = DeepSCM.load(args.model)
+    factual = read_table(args.data)
+    rows = scm.counterfactual(
+        factual, do=parse_assignments(args.do), n_samples=args.samples, random_state=args.seed
+    )
+    atomic_write_text(args.out, rows.to_csv())
     print(f"wrote {len(rows)} counterfactual rows to {args.out}")
     return 0

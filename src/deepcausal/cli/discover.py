@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import Any
 
 
@@ -61,6 +60,10 @@ def add_parser(subparsers: Any) -> None:
     parser.set_defaults(func=run)
 
 
+#: The files ``discover`` writes into its output folder (nothing else there is touched).
+OUTPUT_FILES = ("edges.csv", "graph.dot", "graph.png")
+
+
 def _edges(items: list[str]) -> list[str]:
     return [part.strip() for item in items for part in item.split(",") if part.strip()]
 
@@ -76,48 +79,50 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from deepcausal._atomic import atomic_write_bytes, atomic_write_text
-    from deepcausal.cli._common import parse_assignments, read_table
+    from deepcausal.cli._common import check_output_file, parse_assignments, read_table
     from deepcausal.discovery import Knowledge, discover
-    from deepcausal.errors import DeepCausalError
+    from deepcausal.errors import OutputError
     from deepcausal.report._graph_plot import graph_png
 
-    try:
-        data = read_table(args.data)
-        knowledge = Knowledge(
-            required=_edges(args.require), forbidden=_edges(args.forbid), tiers=_tiers(args.tiers)
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise OutputError(
+            f"--out {out} is a file; give a folder for edges.csv, graph.dot, graph.png"
         )
-        options = parse_assignments(args.option)
-        for key, value in (
-            ("alpha", args.alpha),
-            ("max_cond_size", args.max_cond_size),
-            ("ci_test", args.ci_test),
-        ):
-            if value is not None:
-                options[key] = value
-        result = discover(
-            data, method=args.method, knowledge=knowledge, random_state=args.seed, **options
+    for name in OUTPUT_FILES:
+        check_output_file(out / name, inputs=[args.data])
+    data = read_table(args.data)
+    knowledge = Knowledge(
+        required=_edges(args.require), forbidden=_edges(args.forbid), tiers=_tiers(args.tiers)
+    )
+    options = parse_assignments(args.option)
+    for key, value in (
+        ("alpha", args.alpha),
+        ("max_cond_size", args.max_cond_size),
+        ("ci_test", args.ci_test),
+    ):
+        if value is not None:
+            options[key] = value
+    result = discover(
+        data, method=args.method, knowledge=knowledge, random_state=args.seed, **options
+    )
+    rows = ["a,b,mark_a,mark_b,weight"]
+    adjacency = result.adjacency.to_numpy(dtype=float)
+    position = {name: k for k, name in enumerate(result.nodes)}
+    for edge in result.edges:
+        # a bidirected PAG edge has no directed entry in the adjacency: its weight is 1
+        i, j = position[edge.a], position[edge.b]
+        forward, backward = adjacency[i, j], adjacency[j, i]
+        weight = float(forward) if forward else float(backward) if backward else 1.0
+        rows.append(
+            ",".join([_csv(edge.a), _csv(edge.b), edge.mark_a, edge.mark_b, f"{weight:.6g}"])
         )
-        out = Path(args.out)
-        rows = ["a,b,mark_a,mark_b,weight"]
-        adjacency = result.adjacency.to_numpy(dtype=float)
-        position = {name: k for k, name in enumerate(result.nodes)}
-        for edge in result.edges:
-            # a bidirected PAG edge has no directed entry in the adjacency: its weight is 1
-            i, j = position[edge.a], position[edge.b]
-            forward, backward = adjacency[i, j], adjacency[j, i]
-            weight = float(forward) if forward else float(backward) if backward else 1.0
-            rows.append(
-                ",".join([_csv(edge.a), _csv(edge.b), edge.mark_a, edge.mark_b, f"{weight:.6g}"])
-            )
-        atomic_write_text(out / "edges.csv", "\n".join(rows) + "\n")
-        atomic_write_text(out / "graph.dot", result.to_dot())
-        atomic_write_bytes(
-            out / "graph.png",
-            graph_png(result, title=f"{result.method} ({len(result.edges)} edges)"),
-        )
-    except (DeepCausalError, ValueError, TypeError, OSError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+    atomic_write_text(out / "edges.csv", "\n".join(rows) + "\n")
+    atomic_write_text(out / "graph.dot", result.to_dot())
+    atomic_write_bytes(
+        out / "graph.png",
+        graph_png(result, title=f"{result.method} ({len(result.edges)} edges)"),
+    )
     print(result.summary())
     for edge in result.edges:
         print(f"  {edge}")

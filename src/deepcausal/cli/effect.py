@@ -11,13 +11,9 @@ Example::
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import Any
 
 __all__ = ["add_parser", "run"]
-
-EXIT_ERROR = 1
-EXIT_NOT_IDENTIFIABLE = 2
 
 _METHODS = (
     "dragonnet",
@@ -63,27 +59,19 @@ def add_parser(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """Run ``deepcausal effect``; returns the exit code."""
     from deepcausal.cli._common import read_table
-    from deepcausal.errors import DeepCausalError, NotIdentifiable
     from deepcausal.estimators import estimate_effect
 
-    try:
-        data = read_table(args.data)
-        result = estimate_effect(
-            data,
-            args.graph,
-            args.treatment,
-            args.outcome,
-            method=args.method,
-            level=args.level,
-            random_state=args.seed,
-        )
-        att = result.estimator.att(args.level) if args.att else None
-    except NotIdentifiable as err:
-        print(f"not identifiable: {err}", file=sys.stderr)
-        return EXIT_NOT_IDENTIFIABLE
-    except (DeepCausalError, ValueError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return EXIT_ERROR
+    data = read_table(args.data)
+    result = estimate_effect(
+        data,
+        args.graph,
+        args.treatment,
+        args.outcome,
+        method=args.method,
+        level=args.level,
+        random_state=args.seed,
+    )
+    att = result.estimator.att(args.level) if args.att else None
     print(result)
     if att is not None:
         print(att)

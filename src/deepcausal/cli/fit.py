@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import Any
 
 
@@ -18,7 +17,14 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument(
         "--graph", required=True, help='the causal DAG, e.g. "Z -> X; X -> Y; Z -> Y"'
     )
-    parser.add_argument("--out", required=True, help="directory to save the model to")
+    parser.add_argument(
+        "--out", required=True, help="new or empty folder to save the model to (see --overwrite)"
+    )
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace the model saved in --out (only the model's own files are replaced)",
+    )
     parser.add_argument(
         "--mechanisms", default="auto", help="auto (default), flow, additive or location_scale"
     )
@@ -38,26 +44,24 @@ def run(args: argparse.Namespace) -> int:
     """Fit and save; returns the exit code."""
     from dataclasses import replace
 
+    from deepcausal._modelfolder import check_destination
     from deepcausal.cli._common import read_table
-    from deepcausal.errors import DeepCausalError
     from deepcausal.nn import torch_threads
     from deepcausal.scm import DeepSCM
     from deepcausal.scm._scm import DEFAULT_TRAINING
 
+    # refuse a bad destination before training, not after
+    check_destination(args.out, "DeepSCM", overwrite=args.overwrite)
     with torch_threads(args.threads):
-        try:
-            data = read_table(args.data)
-            scm = DeepSCM(
-                args.graph,
-                mechanisms=args.mechanisms,
-                training=replace(DEFAULT_TRAINING, max_epochs=args.epochs),
-                random_state=args.seed,
-                progress=not args.no_progress,
-            ).fit(data)
-            scm.save(args.out)
-        except (DeepCausalError, ValueError) as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 1
+        data = read_table(args.data)
+        scm = DeepSCM(
+            args.graph,
+            mechanisms=args.mechanisms,
+            training=replace(DEFAULT_TRAINING, max_epochs=args.epochs),
+            random_state=args.seed,
+            progress=not args.no_progress,
+        ).fit(data)
+        scm.save(args.out, overwrite=args.overwrite)
     print(f"fitted {len(scm.graph)} mechanisms on {len(data)} rows; saved to {args.out}")
     for node, mech in scm.mechanisms_.items():
         history = scm.history_[node]

@@ -9,13 +9,9 @@ Example::
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import Any
 
 __all__ = ["add_parser", "run"]
-
-EXIT_GRAPH_ERROR = 1
-EXIT_NOT_IDENTIFIABLE = 2
 
 
 def add_parser(subparsers: Any) -> None:
@@ -48,24 +44,17 @@ def _split(values: list[str] | None) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run ``deepcausal identify``; returns the exit code (0, 1 for a bad graph, 2 if not identifiable)."""
-    from deepcausal.errors import GraphError, NotIdentifiable
+    """Run ``deepcausal identify``; returns 0 (a bad graph and a query that is not identifiable
+    raise, and :func:`deepcausal.cli.main.run_command` reports them with exit codes 1 and 2)."""
     from deepcausal.graph import CausalGraph
     from deepcausal.identify import identify
 
-    try:
-        graph = CausalGraph(args.graph)
-        estimand = identify(
-            graph,
-            _split(args.treatment),
-            _split(args.outcome),
-            _split(getattr(args, "given", None)) or None,
-        )
-    except GraphError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return EXIT_GRAPH_ERROR
-    except NotIdentifiable as err:
-        print(err, file=sys.stderr)
-        return EXIT_NOT_IDENTIFIABLE
+    graph = CausalGraph(args.graph)
+    estimand = identify(
+        graph,
+        _split(args.treatment),
+        _split(args.outcome),
+        _split(getattr(args, "given", None)) or None,
+    )
     print(estimand.to_latex() if args.latex else estimand.to_text())
     return 0

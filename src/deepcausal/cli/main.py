@@ -2,6 +2,9 @@
 
 Each subcommand module defines ``add_parser(subparsers)`` (which registers the parser and sets
 ``func``) and ``run(args) -> int``; heavy imports happen inside ``run`` so that ``--help`` is fast.
+Errors are caught once, here, at the boundary: one line on standard error and an exit code — 2 for
+bad usage (argparse) and for a query that is not identifiable, 1 for any other failure — with the
+traceback only under ``--debug``.
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+import traceback
 from collections.abc import Sequence
 
 from deepcausal._version import __version__
@@ -33,10 +37,18 @@ def build_parser() -> argparse.ArgumentParser:
         "effect estimation and deep structural causal models.",
     )
     parser.add_argument("--version", action="version", version=f"deepcausal {__version__}")
+    parser.add_argument(
+        "--debug", action="store_true", help="show the full traceback when a command fails"
+    )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
         importlib.import_module(f"deepcausal.cli.{name}").add_parser(subparsers)
     return parser
+
+
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+EXIT_NOT_IDENTIFIABLE = 2
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -46,8 +58,45 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 0
-    code: int = args.func(args)
+    return run_command(args)
+
+
+def run_command(args: argparse.Namespace) -> int:
+    """Run a parsed subcommand, turning any error into one message and an exit code."""
+    from deepcausal.errors import DeepCausalError, NotIdentifiable
+
+    try:
+        code: int = args.func(args)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except NotIdentifiable as exc:
+        if args.debug:
+            traceback.print_exc()
+        print(f"not identifiable: {exc}", file=sys.stderr)
+        return EXIT_NOT_IDENTIFIABLE
+    except (DeepCausalError, ValueError, OSError) as exc:
+        if args.debug:
+            traceback.print_exc()
+        print(f"error: {_describe(exc)}", file=sys.stderr)
+        return EXIT_ERROR
+    except Exception as exc:
+        if args.debug:
+            traceback.print_exc()
+        print(
+            f"error: an unexpected {type(exc).__name__}: {exc} (this is a bug in deepcausal; rerun "
+            "with --debug for the traceback and report it)",
+            file=sys.stderr,
+        )
+        return EXIT_ERROR
     return code
+
+
+def _describe(exc: BaseException) -> str:
+    """An error as one sentence: OSErrors as ``<file>: <reason>``."""
+    if isinstance(exc, OSError) and exc.filename is not None and exc.strerror:
+        return f"{exc.filename}: {exc.strerror}"
+    return str(exc)
 
 
 if __name__ == "__main__":

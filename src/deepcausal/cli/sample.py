@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import Any
 
 
@@ -25,18 +24,14 @@ def add_parser(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """Sample and write the CSV; returns the exit code."""
     from deepcausal._atomic import atomic_write_text
-    from deepcausal.cli._common import parse_assignments
-    from deepcausal.errors import DeepCausalError
+    from deepcausal.cli._common import check_output_file, parse_assignments
     from deepcausal.scm import DeepSCM
 
-    try:
-        scm = DeepSCM.load(args.model)
-        interventions = parse_assignments(args.do)
-        model = scm.do(interventions) if interventions else scm
-        rows = model.sample(args.n, random_state=args.seed)
-        atomic_write_text(args.out, rows.to_csv(index=False))
-    except (DeepCausalError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+    check_output_file(args.out, inputs=[args.model])
+    scm = DeepSCM.load(args.model)
+    interventions = parse_assignments(args.do)
+    model = scm.do(interventions) if interventions else scm
+    rows = model.sample(args.n, random_state=args.seed)
+    atomic_write_text(args.out, rows.to_csv(index=False))
     print(f"wrote {len(rows)} rows to {args.out}")
     return 0

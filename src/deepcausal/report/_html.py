@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from deepcausal._atomic import atomic_directory
+from deepcausal._atomic import atomic_write_bytes, atomic_write_text
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -90,9 +90,14 @@ class Report:
         )
 
     def write(self, directory: str | Path) -> Path:
-        """Write ``index.html`` and the PNG files to ``directory`` (replaced atomically)."""
-        with atomic_directory(directory) as tmp:
-            (tmp / "index.html").write_text(self.html(), encoding="utf-8")
-            for filename, data in self._images.items():
-                (tmp / filename).write_bytes(data)
-        return Path(directory) / "index.html"
+        """Write ``index.html`` and the PNG files into ``directory``, each file atomically.
+
+        Only these files are written; nothing else in ``directory`` is touched or deleted.
+        """
+        folder = Path(directory)
+        if folder.exists() and not folder.is_dir():
+            raise FileExistsError(f"cannot write a report to {folder}: it is a file")
+        for filename, data in self._images.items():
+            atomic_write_bytes(folder / filename, data)
+        atomic_write_text(folder / "index.html", self.html())  # last: it refers to the images
+        return folder / "index.html"

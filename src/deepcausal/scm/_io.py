@@ -1,13 +1,14 @@
-"""Saving and loading a DeepSCM: safetensors weights + a JSON config, written atomically.
+"""Saving and loading a DeepSCM: a model folder of safetensors weights and JSON files.
 
-Loading parses JSON and safetensors only — nothing in the files is ever executed (no pickle). The
-config records the SHA-256 of the weights file, so a truncated or edited file is refused with a
-clear :class:`~deepcausal.errors.ModelFileError` rather than producing wrong numbers.
+The files go through :mod:`deepcausal._modelfolder`: one manifest records the SHA-256 of every file
+(weights, config, schema, encoder state), a save replaces a previous model crash-safely and never
+touches other files, and loading parses JSON and safetensors only — nothing in the files is ever
+executed (no pickle). A truncated, corrupt or edited file is refused with a
+:class:`~deepcausal.errors.ModelFileError` that names it, rather than producing wrong numbers.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -17,8 +18,7 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load, save
 
-from deepcausal._atomic import atomic_directory
-from deepcausal._version import __version__
+from deepcausal._modelfolder import read_model, write_model
 from deepcausal.data import Schema, TabularEncoder
 from deepcausal.errors import DeepCausalError, ModelFileError
 from deepcausal.graph import CausalGraph
@@ -29,38 +29,40 @@ from deepcausal.nn._device import DeviceLike
 if TYPE_CHECKING:
     from deepcausal.scm._scm import DeepSCM
 
-FORMAT = "deepcausal.DeepSCM"
-FORMAT_VERSION = 1
+KIND = "DeepSCM"
 CONFIG_FILE = "config.json"
+SCHEMA_FILE = "schema.json"
+ENCODER_FILE = "encoder.json"
 WEIGHTS_FILE = "weights.safetensors"
 
 
-def save_scm(scm: DeepSCM, directory: str | Path) -> None:
-    """Write ``scm`` to ``directory`` atomically (see :meth:`DeepSCM.save`)."""
+def _json(value: Any) -> bytes:
+    return (json.dumps(value, indent=2, sort_keys=True) + "\n").encode("utf-8")
+
+
+def save_scm(scm: DeepSCM, directory: str | Path, overwrite: bool = False) -> None:
+    """Write ``scm`` to the model folder ``directory`` (see :meth:`DeepSCM.save`)."""
     order = list(scm.graph.topological_order())
     tensors: dict[str, torch.Tensor] = {}
     for i, node in enumerate(order):
         for key, value in scm.mechanisms_[node].state_dict().items():
             tensors[f"node{i}.{key}"] = value.detach().cpu().contiguous()
-    blob = save(tensors)
     config: dict[str, Any] = {
-        "format": FORMAT,
-        "format_version": FORMAT_VERSION,
-        "deepcausal_version": __version__,
         "graph": scm.graph.to_string(),
         "nodes": list(scm.graph.nodes),
         "order": order,
-        "schema": scm.schema_.to_dict(),
-        "encoder": scm.encoder_.to_dict(),
         "mechanisms": {node: scm.mechanisms_[node].config() for node in order},
         "mechanism_spec": scm.mechanisms,
         "random_state": scm.random_state,
         "sampling_seed": [int(x) for x in np.atleast_1d(np.asarray(scm._sampling_seed.entropy))],
-        "weights_sha256": hashlib.sha256(blob).hexdigest(),
     }
-    with atomic_directory(directory) as tmp:
-        (tmp / WEIGHTS_FILE).write_bytes(blob)
-        (tmp / CONFIG_FILE).write_text(json.dumps(config, indent=2, sort_keys=True))
+    files = {
+        CONFIG_FILE: _json(config),
+        SCHEMA_FILE: _json(scm.schema_.to_dict()),
+        ENCODER_FILE: _json(scm.encoder_.to_dict()),
+        WEIGHTS_FILE: save(tensors),
+    }
+    write_model(directory, KIND, files, overwrite=overwrite, metadata=scm.training_info_)
 
 
 def load_scm(directory: str | Path, device: DeviceLike = "auto") -> DeepSCM:
@@ -68,41 +70,42 @@ def load_scm(directory: str | Path, device: DeviceLike = "auto") -> DeepSCM:
     from deepcausal.scm._scm import DeepSCM
 
     path = Path(directory)
-    if not path.is_dir():
-        raise ModelFileError(f"no saved DeepSCM at {path}: not a directory")
-    config = _read_config(path / CONFIG_FILE)
-    weights_path = path / WEIGHTS_FILE
+    files, metadata = read_model(path, KIND)
+    config = _parse(files, CONFIG_FILE, path)
     try:
-        blob = weights_path.read_bytes()
-    except OSError as exc:
-        raise ModelFileError(f"cannot read {weights_path}: {exc}") from None
-    if hashlib.sha256(blob).hexdigest() != config["weights_sha256"]:
+        tensors = load(files[WEIGHTS_FILE])
+    except (SafetensorError, ValueError, RuntimeError, KeyError) as exc:
         raise ModelFileError(
-            f"{weights_path} does not match the checksum recorded in {CONFIG_FILE}: the file is "
-            "truncated, corrupt or was modified after saving"
-        )
-    try:
-        tensors = load(blob)
-    except (SafetensorError, ValueError, RuntimeError) as exc:
-        raise ModelFileError(f"{weights_path} is not a valid safetensors file: {exc}") from None
+            f"{path}: the weights are not a valid safetensors file: {exc}"
+        ) from None
 
-    where = f"{path / CONFIG_FILE}"
+    where = f"{path} ({CONFIG_FILE})"
     try:
         graph = CausalGraph(config["graph"])
-        schema = Schema.from_dict(config["schema"])
-        encoder = TabularEncoder.from_dict(config["encoder"])
+        schema = Schema.from_dict(_parse(files, SCHEMA_FILE, path))
+        encoder = TabularEncoder.from_dict(_parse(files, ENCODER_FILE, path))
         order = list(config["order"])
         if order != list(graph.topological_order()):
-            raise ModelFileError(f"{where}: node order does not match the graph")
+            raise ModelFileError(
+                f"{where}: the node order {order} does not match the saved graph {graph.to_string()!r}"
+            )
         scm = DeepSCM(graph, schema=schema, mechanisms=config["mechanism_spec"], device=device)
         scm.random_state = config["random_state"]
+        scm.schema_ = schema
         mechanisms = {}
         for i, node in enumerate(order):
             mech = mechanism_from_config(config["mechanisms"][node])
+            expected = scm._parent_dim(node)
+            if mech.parent_dim != expected:
+                raise ModelFileError(
+                    f"{where}: node {node!r} has a mechanism for {mech.parent_dim} parent features, "
+                    f"but its parents {list(graph.parents(node))} in the saved graph give {expected}"
+                )
             prefix = f"node{i}."
             state = {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}
             mech.load_state_dict(state, strict=True)
             mechanisms[node] = mech
+        sampling_seed = np.random.SeedSequence(config["sampling_seed"])
     except ModelFileError:
         raise
     except (KeyError, TypeError, ValueError, RuntimeError, DeepCausalError) as exc:
@@ -116,36 +119,19 @@ def load_scm(directory: str | Path, device: DeviceLike = "auto") -> DeepSCM:
     scm.encoder_ = encoder
     scm.mechanisms_ = mechanisms
     scm.history_ = {}
+    scm.training_info_ = dict(metadata)
     scm.device_ = resolved
-    scm._sampling_seed = np.random.SeedSequence(config["sampling_seed"])
+    scm._sampling_seed = sampling_seed
     return scm
 
 
-def _read_config(path: Path) -> dict[str, Any]:
+def _parse(files: dict[str, bytes], role: str, path: Path) -> Any:
+    if role not in files:
+        raise ModelFileError(f"{path}: the manifest lists no {role}")
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ModelFileError(f"cannot read {path}: {exc}") from None
-    try:
-        config = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ModelFileError(f"{path} is not valid JSON ({exc}); the file is corrupt") from None
-    if not isinstance(config, dict) or config.get("format") != FORMAT:
-        raise ModelFileError(f"{path} is not a saved DeepSCM (format {FORMAT!r} expected)")
-    if config.get("format_version") != FORMAT_VERSION:
-        raise ModelFileError(
-            f"{path} has format version {config.get('format_version')!r}; this deepcausal "
-            f"({__version__}) reads version {FORMAT_VERSION}"
-        )
-    for key in (
-        "graph",
-        "schema",
-        "encoder",
-        "order",
-        "mechanisms",
-        "weights_sha256",
-        "sampling_seed",
-    ):
-        if key not in config:
-            raise ModelFileError(f"{path} lacks the entry {key!r}")
-    return config
+        value = json.loads(files[role].decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ModelFileError(f"{path}: {role} is not valid JSON ({exc})") from None
+    if not isinstance(value, dict):
+        raise ModelFileError(f"{path}: {role} does not hold a JSON object")
+    return value

@@ -17,6 +17,7 @@ import logging
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -192,6 +193,7 @@ class DeepSCM:
             if len(self._candidates(node)) > 1:
                 selection[node] = {m.name: r.best_val_loss for m, r in fitted}
         self.selection_ = selection
+        self.training_info_ = {"strategy": "single-device", "world_size": 1, "device": str(device)}
         self.mechanisms_ = modules
         self.history_ = history
         self.device_ = device
@@ -355,18 +357,24 @@ class DeepSCM:
         return frame
 
     # ---------------------------------------------------------------------------- persistence
-    def save(self, directory: str) -> None:
-        """Save to ``directory``: weights as safetensors, everything else as JSON (never pickle).
+    def save(self, directory: str | Path, overwrite: bool = False) -> None:
+        """Save to the model folder ``directory``: safetensors weights and JSON (never pickle).
 
-        The write is atomic: a crash half-way leaves any previous save in ``directory`` intact.
+        ``directory`` must be new, empty, or hold a saved DeepSCM; replacing one needs
+        ``overwrite=True`` and replaces only the model's own files. One ``manifest.json`` records the
+        SHA-256 of every file, and a crash at any point leaves the previous model or the new one
+        loadable (see :mod:`deepcausal._modelfolder`).
+
+        Raises:
+            ModelFileError: the folder holds other files, or a model and ``overwrite`` is false.
         """
         from deepcausal.scm._io import save_scm
 
         self._check_fitted()
-        save_scm(self, directory)
+        save_scm(self, directory, overwrite=overwrite)
 
     @classmethod
-    def load(cls, directory: str, device: DeviceLike = "auto") -> DeepSCM:
+    def load(cls, directory: str | Path, device: DeviceLike = "auto") -> DeepSCM:
         """Load a model written by :meth:`save`; a corrupt, truncated or edited file raises
         :class:`deepcausal.errors.ModelFileError`. Loading never executes code from the files."""
         from deepcausal.scm._io import load_scm
