@@ -7,6 +7,8 @@ to do about it.
 from __future__ import annotations
 
 __all__ = [
+    "AbductionError",
+    "CapabilityError",
     "ConvergenceWarning",
     "DataError",
     "DeepCausalError",
@@ -51,6 +53,14 @@ class NotFittedError(DeepCausalError, ValueError, AttributeError):
 
 class TrainingError(DeepCausalError, RuntimeError):
     """Training failed, for instance because the loss became NaN or infinite."""
+
+
+class CapabilityError(DeepCausalError, NotImplementedError):
+    """A model was asked for something its family cannot do, e.g. the log-density of a GAN."""
+
+
+class AbductionError(CapabilityError):
+    """A unit-level counterfactual needs a node's noise, and its mechanism cannot abduct it."""
 
 
 class ModelFileError(DeepCausalError, OSError):

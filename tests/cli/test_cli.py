@@ -192,3 +192,26 @@ def test_one_handler_for_every_command(
     assert "unexpected KeyError" in err and "--debug" in err and "Traceback" not in err
     assert main(["--debug", *argv]) == 1
     assert "Traceback" in capsys.readouterr().err
+
+
+def test_fit_chooses_families_per_node_and_counterfactuals_say_what_they_rest_on(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    csv, graph = _table(tmp_path)
+    model = tmp_path / "model"
+    argv = ["fit", str(csv), "--graph", graph, "--out", str(model), "--no-progress"]
+    code = main([*argv, "--mechanism", "x2=vae", "--mechanism", "x3=additive+location_scale",
+                 "--epochs", "3"])  # fmt: skip
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "x2           vae" in out and "abduction posterior" in out
+    rows = tmp_path / "rows.csv"
+    pd.read_csv(csv).head(3).to_csv(rows, index=False)
+    cf = tmp_path / "cf.csv"
+    assert main(["counterfactual", str(model), "--data", str(rows), "--do", "x1=0",
+                 "--out", str(cf)]) == 0  # fmt: skip
+    assert "abduction per node: x1: intervened, x2: posterior, x3: exact" in capsys.readouterr().out
+    assert main([*argv, "--mechanisms", "diffusion", "--mechanism", "x2=vae"]) == 1
+    assert "either --mechanisms" in capsys.readouterr().err
+    assert main([*argv, "--mechanisms", "difusion"]) == 1
+    assert "unknown mechanism family 'difusion'" in capsys.readouterr().err

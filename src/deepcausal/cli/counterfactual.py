@@ -36,4 +36,6 @@ def run(args: argparse.Namespace) -> int:
     )
     atomic_write_text(args.out, rows.to_csv())
     print(f"wrote {len(rows)} counterfactual rows to {args.out}")
+    rests_on = ", ".join(f"{node}: {how}" for node, how in rows.attrs["abduction"].items())
+    print(f"abduction per node: {rests_on}")
     return 0

@@ -26,9 +26,26 @@ def add_parser(subparsers: Any) -> None:
         help="replace the model saved in --out (only the model's own files are replaced)",
     )
     parser.add_argument(
-        "--mechanisms", default="auto", help="auto (default), flow, additive or location_scale"
+        "--mechanisms",
+        default="auto",
+        metavar="FAMILY",
+        help="auto (default), a family for every node (flow, additive, location_scale, "
+        "diffusion, vae, gan), or families to choose among, joined by '+' (flow+diffusion)",
     )
-    parser.add_argument("--epochs", type=int, default=200, help="maximum epochs per node")
+    parser.add_argument(
+        "--mechanism",
+        action="append",
+        default=[],
+        metavar="NODE=FAMILY",
+        help="the family of one node, e.g. --mechanism B=vae (repeat for several nodes; "
+        "B=flow+diffusion chooses between the two)",
+    )
+    parser.add_argument(
+        "--epochs",
+        type=int,
+        default=None,
+        help="maximum epochs per node (default: each family's own setting)",
+    )
     parser.add_argument("--seed", type=int, default=0, help="random seed")
     parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
     parser.add_argument(
@@ -47,23 +64,60 @@ def run(args: argparse.Namespace) -> int:
     from deepcausal._modelfolder import check_destination
     from deepcausal.cli._common import read_table
     from deepcausal.nn import torch_threads
-    from deepcausal.scm import DeepSCM
-    from deepcausal.scm._scm import DEFAULT_TRAINING
+    from deepcausal.scm import DEFAULT_TRAINING, DeepSCM
 
-    # refuse a bad destination before training, not after
+    # every check that needs no training first: the model's settings, the destination, the data
+    scm = DeepSCM(
+        args.graph,
+        mechanisms=mechanism_spec(args.mechanisms, args.mechanism),
+        training=None if args.epochs is None else replace(DEFAULT_TRAINING, max_epochs=args.epochs),
+        random_state=args.seed,
+        progress=not args.no_progress,
+    )
     check_destination(args.out, "DeepSCM", overwrite=args.overwrite)
+    data = read_table(args.data)
     with torch_threads(args.threads):
-        data = read_table(args.data)
-        scm = DeepSCM(
-            args.graph,
-            mechanisms=args.mechanisms,
-            training=replace(DEFAULT_TRAINING, max_epochs=args.epochs),
-            random_state=args.seed,
-            progress=not args.no_progress,
-        ).fit(data)
+        scm.fit(data)
         scm.save(args.out, overwrite=args.overwrite)
     print(f"fitted {len(scm.graph)} mechanisms on {len(data)} rows; saved to {args.out}")
-    for node, mech in scm.mechanisms_.items():
-        history = scm.history_[node]
-        print(f"  {node:<12} {mech.name:<14} validation NLL {history.best_val_loss:.4f}")
+    chosen = scm.selection_[scm.selection_["chosen"]].reset_index()
+    for row in chosen.to_dict("records"):
+        abduction = scm.mechanisms_[row["node"]].abduction
+        print(
+            f"  {row['node']:<12} {row['family']:<14} held-out {row['metric']} "
+            f"{row['score']:.4f}  abduction {abduction:<11} {row['seconds']:.1f}s"
+        )
     return 0
+
+
+def _families(text: str) -> str | list[str]:
+    names = [name.strip() for name in text.split("+") if name.strip()]
+    return names[0] if len(names) == 1 else names
+
+
+def mechanism_spec(default: str, per_node: list[str]) -> str | list[str] | dict[str, Any]:
+    """The ``mechanisms=`` argument from ``--mechanisms`` and the ``--mechanism NODE=FAMILY`` items.
+
+    >>> mechanism_spec("auto", ["B=vae", "C=flow+diffusion"])
+    {'B': 'vae', 'C': ['flow', 'diffusion']}
+    >>> mechanism_spec("flow+gan", [])
+    ['flow', 'gan']
+    """
+    from deepcausal.errors import DataError
+
+    if not per_node:
+        return _families(default)
+    spec: dict[str, Any] = {}
+    for item in per_node:
+        node, sep, family = item.partition("=")
+        if not sep or not node.strip() or not family.strip():
+            raise DataError(
+                f"cannot read --mechanism {item!r}: write it as NODE=FAMILY, e.g. B=vae"
+            )
+        spec[node.strip()] = _families(family)
+    if default != "auto":
+        raise DataError(
+            "give either --mechanisms for every node or --mechanism NODE=FAMILY per node, not "
+            "both: nodes without --mechanism get 'auto'"
+        )
+    return spec

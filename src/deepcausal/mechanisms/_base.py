@@ -1,18 +1,27 @@
 """The mechanism contract: a conditional generative model of one causal node given its parents.
 
 A mechanism is the structural equation ``x = f(pa, u)`` of one node of a structural causal model
-together with the distribution of its exogenous noise ``u``. It can
+together with the distribution of its exogenous noise ``u``. Every family can generate —
+``noise(n)`` draws ``u`` and ``sample(parents, noise)`` evaluates ``f`` — and hands its training
+objective to the one training loop (``objective()``, see :class:`deepcausal.nn.Objective`). What
+else it can do it declares, and the library asks only that of it:
 
-* score data: ``log_prob(x, parents)`` and the training objective ``loss(x, parents)``;
-* generate: ``noise(n)`` draws ``u`` and ``sample(parents, noise)`` evaluates ``f``;
-* abduct: ``abduct(x, parents)`` returns noise consistent with an observation, the deterministic
-  inverse ``u = f^{-1}_pa(x)`` where ``f`` is invertible (``exact_abduction = True``) and a draw from
-  the posterior ``p(u | x, pa)`` where it is not.
+* ``abduction`` — how it recovers the noise of an observed unit, the first step of Pearl's
+  counterfactual recipe (abduction, action, prediction; Deep SCMs, Pawlowski, Castro & Glocker
+  2020):
 
-Whatever the family, ``sample(parents, abduct(x, parents))`` reproduces ``x``: up to float tolerance
-for continuous nodes and exactly for discrete ones. This is the abduction step of Pearl's
-counterfactual recipe (abduction, action, prediction) as used by Deep SCMs (Pawlowski, Castro &
-Glocker, 2020).
+  - ``"exact"``: a deterministic inverse ``u = f_pa^{-1}(x)`` (flows, additive and location-scale
+    noise models); ``abduct`` then ``sample`` reproduces ``x`` and ``sample`` then ``abduct``
+    reproduces ``u``;
+  - ``"posterior"``: a draw from ``p(u | x, pa)``, exact (Gumbel-max) or amortised (a VAE's
+    encoder); ``sample(parents, abduct(x, parents))`` still reproduces ``x``;
+  - ``"approximate"``: an encoder or an optimisation that is neither (DDIM encoding of a diffusion
+    model, latent inversion of a GAN); the round trip holds up to the family's error;
+  - ``"none"``: the family cannot abduct; ``abduct`` raises :class:`~deepcausal.errors.AbductionError`.
+
+* ``has_log_prob`` — whether ``log_prob(x, parents)`` gives a (normalised) log-density: flows,
+  noise models and Gumbel-max do; GANs, diffusion models and VAEs (whose ELBO is only a bound) do
+  not, and ``log_prob`` raises :class:`~deepcausal.errors.CapabilityError`.
 
 Data representation, shared with :class:`deepcausal.scm.DeepSCM`:
 
@@ -26,49 +35,25 @@ Data representation, shared with :class:`deepcausal.scm.DeepSCM`:
 from __future__ import annotations
 
 import abc
-import inspect
-import math
 from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar, Literal, TypeVar
+from typing import Any, ClassVar, Literal, get_args
 
 import torch
 from torch import Tensor, nn
 
-from deepcausal.errors import DataError
-from deepcausal.nn import MLP
+from deepcausal.errors import AbductionError, CapabilityError, DataError
+from deepcausal.mechanisms._checks import _check_int
+from deepcausal.nn import Objective
 
-__all__ = [
-    "KINDS",
-    "MECHANISMS",
-    "Mechanism",
-    "make_mechanism",
-    "mechanism_from_config",
-    "register_mechanism",
-    "resolve_mechanism",
-]
+__all__ = ["ABDUCTIONS", "KINDS", "Abduction", "Mechanism"]
 
 Kind = Literal["continuous", "binary", "categorical"]
+Abduction = Literal["exact", "posterior", "approximate", "none"]
 
 #: The variable kinds that mechanisms model.
-KINDS: frozenset[str] = frozenset({"continuous", "binary", "categorical"})
-
-#: The registry: mechanism name -> class. Filled by :func:`register_mechanism`.
-MECHANISMS: dict[str, type[Mechanism]] = {}
-
-_AUTO: dict[str, str] = {"continuous": "flow", "binary": "gumbel", "categorical": "gumbel"}
-
-M = TypeVar("M", bound="type[Mechanism]")
-
-
-def register_mechanism(cls: M) -> M:
-    """Class decorator that adds a mechanism family to :data:`MECHANISMS` under ``cls.name``."""
-    name = cls.name
-    if name in MECHANISMS and MECHANISMS[name] is not cls:
-        raise ValueError(f"a mechanism named {name!r} is already registered")
-    if name == "auto":
-        raise ValueError("'auto' is reserved: it picks a family by the node's kind")
-    MECHANISMS[name] = cls
-    return cls
+KINDS: frozenset[str] = frozenset(get_args(Kind))
+#: How a mechanism may abduct, from the strongest guarantee to none.
+ABDUCTIONS: tuple[str, ...] = get_args(Abduction)
 
 
 class Mechanism(nn.Module, abc.ABC):
@@ -78,21 +63,28 @@ class Mechanism(nn.Module, abc.ABC):
     keyword-only arguments of ``__init__`` (:func:`make_mechanism` checks names against that
     signature), store the validated hyper-parameters in ``self._hyper`` (what :meth:`config`
     returns), register with :func:`register_mechanism`, build their networks and implement
-    :meth:`log_prob`, :meth:`noise`, :meth:`sample` and :meth:`abduct`. Every method accepts tensors on
-    any device and of any floating dtype and works on the module's own device and dtype; results
-    live there too. Nothing here switches off autograd: wrap inference in ``torch.no_grad()``.
+    :meth:`noise` and :meth:`sample`; then, by what they declare, :meth:`log_prob` (or a whole
+    :meth:`objective`) and :meth:`abduct`. Every method accepts tensors on any device and of any
+    floating dtype and works on the module's own device and dtype; results live there too.
+    Nothing here switches off autograd: wrap inference in ``torch.no_grad()``.
 
     Attributes:
-        name: registry name (``"flow"``, ``"additive"``, ...).
-        exact_abduction: whether :meth:`abduct` is a deterministic inverse of :meth:`sample`.
+        name: registry name (``"flow"``, ``"additive"``, ``"diffusion"``, ...).
+        abduction: ``"exact"``, ``"posterior"``, ``"approximate"`` or ``"none"`` (module docstring).
+        has_log_prob: whether :meth:`log_prob` is a normalised log-density.
         kinds: the variable kinds this family models.
+        preferred_training: training settings the family works best with.
         dim: event size of a continuous node, number of categories of a discrete one.
         parent_dim: width of the parent feature matrix (0 for a root node).
     """
 
     name: ClassVar[str]
-    exact_abduction: ClassVar[bool]
+    abduction: Abduction
+    has_log_prob: ClassVar[bool] = True
     kinds: ClassVar[frozenset[str]]
+    #: Training settings the family works best with (fields of :class:`deepcausal.nn.TrainConfig`),
+    #: applied over the library's defaults when the user gives no training settings of their own.
+    preferred_training: ClassVar[Mapping[str, Any]] = {}
 
     _anchor: Tensor
 
@@ -126,7 +118,6 @@ class Mechanism(nn.Module, abc.ABC):
         """The floating dtype of the module's tensors (float32 unless converted)."""
         return self._anchor.dtype
 
-    @abc.abstractmethod
     def log_prob(self, x: Tensor, parents: Tensor) -> Tensor:
         """Log-density (continuous) or log-probability (discrete) of ``x`` given ``parents``.
 
@@ -136,11 +127,29 @@ class Mechanism(nn.Module, abc.ABC):
 
         Returns:
             A tensor of shape ``(n,)``.
+
+        Raises:
+            CapabilityError: the family has no log-density (``has_log_prob`` is false).
         """
+        raise CapabilityError(
+            f"the {self.name!r} mechanism has no log-density (has_log_prob is False); compare it "
+            "with others by a two-sample statistic of its samples instead"
+        )
 
     def loss(self, x: Tensor, parents: Tensor) -> Tensor:
-        """The training objective: the mean negative log-likelihood of ``x`` given ``parents``."""
+        """The likelihood families' training loss: the mean negative log-likelihood."""
         return -self.log_prob(x, parents).mean()
+
+    def objective(self, parameters: Sequence[nn.Parameter] | None = None) -> Objective:
+        """What the training loop optimises, on batches ``(x, parents)``.
+
+        The default, for likelihood families, minimises :meth:`loss` over ``parameters`` (all of
+        the module's when ``None``; :meth:`prefit` may have fitted some) and validates by it.
+        Families trained otherwise — a denoising loss, an ELBO, an adversarial game with two
+        optimisers — override this.
+        """
+        params = list(self.parameters()) if parameters is None else list(parameters)
+        return Objective.minimise(lambda batch: self.loss(batch[0], batch[1]), params, name="nll")
 
     @abc.abstractmethod
     def noise(self, n: int, generator: torch.Generator | None = None) -> Tensor:
@@ -169,29 +178,36 @@ class Mechanism(nn.Module, abc.ABC):
             ``(n, dim)`` floats for a continuous node, ``(n,)`` int64 codes for a discrete one.
         """
 
-    @abc.abstractmethod
     def abduct(
         self, x: Tensor, parents: Tensor, generator: torch.Generator | None = None
     ) -> Tensor:
-        """Noise consistent with ``(x, parents)``: ``sample(parents, abduct(x, parents)) == x``.
+        """Noise consistent with ``(x, parents)``, as ``abduction`` declares.
 
-        The exact inverse of :meth:`sample` when ``exact_abduction`` is true (``generator`` is then
-        ignored), a draw from the posterior ``p(u | x, parents)`` otherwise.
+        The exact inverse of :meth:`sample` (``"exact"``; ``generator`` is then ignored), a draw
+        from the posterior ``p(u | x, parents)`` (``"posterior"``), or an encoding that inverts
+        :meth:`sample` approximately (``"approximate"``).
 
         Returns:
             A tensor of shape ``(n, noise_dim)``.
+
+        Raises:
+            AbductionError: the family cannot abduct (``abduction == "none"``).
         """
+        raise AbductionError(
+            f"the {self.name!r} mechanism cannot recover a unit's noise from data "
+            f"(abduction is {self.abduction!r})"
+        )
 
     def prefit(
         self, x: Tensor, parents: Tensor, train_idx: Tensor, val_idx: Tensor
     ) -> list[nn.Parameter] | None:
-        """An optional stage before the likelihood training loop; returns what the loop optimises.
+        """An optional stage before the training loop; returns what the loop optimises.
 
-        Families with a part that has a better estimator than stochastic gradient descent on the
-        likelihood (a regression function fitted to convergence by a second-order method, say)
-        fit it here on the rows ``train_idx`` (``val_idx`` are the held-out rows the training loop
-        will use for early stopping) and return the parameters left for the loop. The default
-        does nothing and returns ``None``: the loop optimises every parameter.
+        Families with a part that has a better estimator than stochastic gradient descent (a
+        regression function fitted to convergence by a second-order method, say) fit it here on
+        the rows ``train_idx`` (``val_idx`` are the held-out rows the training loop will use for
+        early stopping) and return the parameters left for :meth:`objective`. The default does
+        nothing and returns ``None``: the objective covers every parameter.
         """
         return None
 
@@ -283,151 +299,3 @@ class Mechanism(nn.Module, abc.ABC):
         device = generator.device if generator is not None else self.device
         out = torch.rand(shape, generator=generator, device=device, dtype=torch.float64)
         return out.to(self.device)
-
-
-# ---------------------------------------------------------------------------- factory functions
-def resolve_mechanism(name: str, kind: str) -> type[Mechanism]:
-    """The family class that :func:`make_mechanism` would build for ``name`` and ``kind``.
-
-    Validates without building any network: ``"auto"`` resolves to ``"flow"`` or ``"gumbel"``.
-
-    Raises:
-        ValueError: an unknown name or kind, or a family that does not model this kind.
-
-    Example:
-        >>> resolve_mechanism("auto", "categorical").name
-        'gumbel'
-    """
-    if kind not in KINDS:
-        raise ValueError(f"unknown variable kind {kind!r}; mechanisms model {sorted(KINDS)}")
-    if name == "auto":
-        name = _AUTO[kind]
-    cls = _lookup(name)
-    if kind not in cls.kinds:
-        fits = sorted(n for n, c in MECHANISMS.items() if kind in c.kinds)
-        raise ValueError(
-            f"mechanism {name!r} models {sorted(cls.kinds)} nodes, not {kind!r}; "
-            f"for a {kind} node use one of {fits} (or 'auto')"
-        )
-    return cls
-
-
-def make_mechanism(name: str, kind: str, dim: int, parent_dim: int, **hyper: Any) -> Mechanism:
-    """Build a mechanism of family ``name`` for a node of the given kind.
-
-    Args:
-        name: a key of :data:`MECHANISMS`, or ``"auto"``: ``"flow"`` for continuous nodes and
-            ``"gumbel"`` for binary and categorical ones.
-        kind: ``"continuous"``, ``"binary"`` or ``"categorical"``.
-        dim: event size (continuous) or number of categories (discrete; 2 for binary).
-        parent_dim: width of the parent feature matrix.
-        **hyper: the family's hyper-parameters.
-
-    Raises:
-        ValueError: an unknown name or kind, a family that does not model this kind, a binary node
-            whose ``dim`` is not 2, or a bad hyper-parameter.
-
-    Example:
-        >>> m = make_mechanism("auto", "binary", dim=2, parent_dim=3, hidden=(8,))
-        >>> m.name, m.noise_dim
-        ('gumbel', 2)
-    """
-    cls = resolve_mechanism(name, kind)
-    if kind == "binary" and dim != 2:
-        raise ValueError(f"a binary node has 2 categories, got dim={dim}")
-    return _build(cls, dim, parent_dim, hyper)
-
-
-def mechanism_from_config(config: Mapping[str, Any]) -> Mechanism:
-    """Rebuild an untrained mechanism from :meth:`Mechanism.config`.
-
-    Example:
-        >>> m = make_mechanism("additive", "continuous", dim=1, parent_dim=2, hidden=(8,))
-        >>> twin = mechanism_from_config(m.config())
-        >>> twin.config() == m.config()
-        True
-
-    Raises:
-        ValueError: the config is not a mapping, lacks ``name``/``dim``/``parent_dim``, names an
-            unknown family, or holds a bad hyper-parameter.
-    """
-    if not isinstance(config, Mapping):
-        raise ValueError(f"a mechanism config must be a mapping, got {type(config).__name__}")
-    missing = [k for k in ("name", "dim", "parent_dim") if k not in config]
-    if missing:
-        raise ValueError(f"mechanism config lacks {missing}: got keys {sorted(config)}")
-    hyper = {k: v for k, v in config.items() if k not in ("name", "dim", "parent_dim")}
-    cls = _lookup(config["name"])
-    return _build(cls, config["dim"], config["parent_dim"], hyper)
-
-
-def _lookup(name: Any) -> type[Mechanism]:
-    if not isinstance(name, str) or name not in MECHANISMS:
-        raise ValueError(f"unknown mechanism {name!r}; choose from {sorted(MECHANISMS)} or 'auto'")
-    return MECHANISMS[name]
-
-
-def _build(cls: type[Mechanism], dim: Any, parent_dim: Any, hyper: Mapping[str, Any]) -> Mechanism:
-    params = inspect.signature(cls.__init__).parameters
-    accepted = [p for p in params if p not in ("self", "dim", "parent_dim")]
-    unknown = sorted(set(hyper) - set(accepted))
-    if unknown:
-        raise ValueError(
-            f"unknown hyper-parameter(s) {unknown} for mechanism {cls.name!r}; "
-            f"it accepts {accepted}"
-        )
-    return cls(dim, parent_dim, **hyper)
-
-
-# ------------------------------------------------------------------ hyper-parameter checks
-def _check_int(name: str, value: Any, *, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | float) or int(value) != value:
-        raise ValueError(f"{name} must be an integer, got {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value!r}")
-    return int(value)
-
-
-def _check_float(name: str, value: Any, *, positive: bool = True) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise ValueError(f"{name} must be a finite number, got {value!r}")
-    if positive and value <= 0:
-        raise ValueError(f"{name} must be positive, got {value!r}")
-    return float(value)
-
-
-def _check_hidden(name: str, value: Any) -> list[int]:
-    if isinstance(value, str | bytes) or not isinstance(value, Sequence):
-        raise ValueError(f"{name} must be a sequence of layer widths, got {value!r}")
-    return [_check_int(f"{name}[{i}]", v, minimum=1) for i, v in enumerate(value)]
-
-
-def _check_choice(name: str, value: Any, choices: Sequence[str]) -> str:
-    if value not in choices:
-        raise ValueError(f"{name} must be one of {list(choices)}, got {value!r}")
-    return str(value)
-
-
-def _check_activation(name: str, value: Any) -> str:
-    try:
-        MLP(1, 1, hidden=(), activation=value)  # the MLP owns the list of activations
-    except ValueError as exc:
-        raise ValueError(f"{name}: {exc}") from None
-    return str(value)
-
-
-def _parent_net(
-    parent_dim: int, out: int, hidden: Sequence[int], activation: str
-) -> tuple[MLP | None, nn.Parameter | None]:
-    """An MLP of the parents, or a learned constant (zero-initialised) for a root node."""
-    if parent_dim == 0:
-        return None, nn.Parameter(torch.zeros(out))
-    return MLP(parent_dim, out, hidden=tuple(hidden), activation=activation), None  # type: ignore[arg-type]
-
-
-def _apply_parent_net(net: MLP | None, const: nn.Parameter | None, parents: Tensor) -> Tensor:
-    if net is not None:
-        out: Tensor = net(parents)
-        return out
-    assert const is not None
-    return const.expand(parents.shape[0], -1)

@@ -9,8 +9,8 @@ from typing import Literal
 import torch
 from torch import Tensor, nn
 
-from deepcausal.mechanisms._base import (
-    Mechanism,
+from deepcausal.mechanisms._base import Mechanism
+from deepcausal.mechanisms._checks import (
     _apply_parent_net,
     _check_activation,
     _check_choice,
@@ -18,8 +18,8 @@ from deepcausal.mechanisms._base import (
     _check_hidden,
     _check_int,
     _parent_net,
-    register_mechanism,
 )
+from deepcausal.mechanisms._registry import register_mechanism
 from deepcausal.mechanisms.flow import DEFAULT_BOUND, build_flow
 from deepcausal.nn import minimise_lbfgs
 
@@ -98,7 +98,7 @@ class AdditiveNoiseMechanism(Mechanism):
     name = "additive"
     noise_loc: Tensor
     noise_scale: Tensor
-    exact_abduction = True
+    abduction = "exact"
     kinds = frozenset({"continuous"})
 
     def __init__(

@@ -17,14 +17,14 @@ from zuko.flows import (
 )
 from zuko.transforms import MonotonicAffineTransform, MonotonicRQSTransform
 
-from deepcausal.mechanisms._base import (
-    Mechanism,
+from deepcausal.mechanisms._base import Mechanism
+from deepcausal.mechanisms._checks import (
     _check_choice,
     _check_float,
     _check_hidden,
     _check_int,
-    register_mechanism,
 )
+from deepcausal.mechanisms._registry import register_mechanism
 
 __all__ = ["FlowMechanism"]
 
@@ -135,7 +135,7 @@ class FlowMechanism(Mechanism):
     """
 
     name = "flow"
-    exact_abduction = True
+    abduction = "exact"
     kinds = frozenset({"continuous"})
 
     def __init__(

@@ -8,15 +8,15 @@ import torch
 from torch import Tensor
 from torch.nn import functional as F
 
-from deepcausal.mechanisms._base import (
-    Mechanism,
+from deepcausal.mechanisms._base import Mechanism
+from deepcausal.mechanisms._checks import (
     _apply_parent_net,
     _check_activation,
     _check_hidden,
     _check_int,
     _parent_net,
-    register_mechanism,
 )
+from deepcausal.mechanisms._registry import register_mechanism
 
 __all__ = ["GumbelMaxMechanism", "gumbel_posterior", "sample_gumbel"]
 
@@ -91,7 +91,7 @@ class GumbelMaxMechanism(Mechanism):
     """
 
     name = "gumbel"
-    exact_abduction = False
+    abduction = "posterior"
     kinds = frozenset({"binary", "categorical"})
 
     #: Relative margin between the observed and the other perturbed logits after abduction.

@@ -9,15 +9,15 @@ import torch
 from torch import Tensor
 from torch.nn import functional as F
 
-from deepcausal.mechanisms._base import (
-    Mechanism,
+from deepcausal.mechanisms._base import Mechanism
+from deepcausal.mechanisms._checks import (
     _apply_parent_net,
     _check_activation,
     _check_float,
     _check_hidden,
     _parent_net,
-    register_mechanism,
 )
+from deepcausal.mechanisms._registry import register_mechanism
 
 __all__ = ["LocationScaleMechanism"]
 
@@ -52,7 +52,7 @@ class LocationScaleMechanism(Mechanism):
     """
 
     name = "location_scale"
-    exact_abduction = True
+    abduction = "exact"
     kinds = frozenset({"continuous"})
 
     def __init__(

@@ -1,5 +1,7 @@
-"""Shared neural-network pieces: MLP blocks, the one training loop, device and seed handling."""
+"""Shared neural-network pieces: MLP blocks, the one training loop and what it runs (objectives,
+callbacks, strategies), device and seed handling."""
 
+from deepcausal.nn._callbacks import Callback, EarlyStopping, ProgressBar, TrainResult, TrainState
 from deepcausal.nn._device import (
     derive_seed,
     resolve_device,
@@ -7,21 +9,36 @@ from deepcausal.nn._device import (
     torch_generator,
     torch_threads,
 )
+from deepcausal.nn._distance import energy_distance
 from deepcausal.nn._mlp import MLP, Activation, activation
-from deepcausal.nn._train import TrainConfig, TrainResult, minimise_lbfgs, train, validation_split
+from deepcausal.nn._objective import Batch, LossTerms, Objective, Step, total_loss
+from deepcausal.nn._strategy import SingleDevice, Strategy
+from deepcausal.nn._train import TrainConfig, minimise_lbfgs, train, validation_split
 
 __all__ = [
     "MLP",
     "Activation",
+    "Batch",
+    "Callback",
+    "EarlyStopping",
+    "LossTerms",
+    "Objective",
+    "ProgressBar",
+    "SingleDevice",
+    "Step",
+    "Strategy",
     "TrainConfig",
     "TrainResult",
+    "TrainState",
     "activation",
     "derive_seed",
+    "energy_distance",
     "minimise_lbfgs",
     "resolve_device",
     "seed_everything",
     "torch_generator",
     "torch_threads",
+    "total_loss",
     "train",
     "validation_split",
 ]

@@ -1,29 +1,35 @@
 """The one training loop shared by every neural model in deepcausal.
 
-Mini-batch gradient descent with Adam, early stopping on a held-out validation split (the best
-weights are restored), gradient clipping, NaN detection, seeding, ``device="auto"`` and a tqdm
-progress bar that can be switched off.
+:func:`train` runs an :class:`~deepcausal.nn.Objective` — one loss and one optimiser for likelihood,
+ELBO or denoising objectives, several alternating optimisers for adversarial ones — over
+mini-batches, under a :class:`~deepcausal.nn.Strategy` (one device, ``device="auto"``), with
+callbacks: a tqdm progress bar that can be switched off, early stopping on a held-out split (the best
+weights are restored), and any of the caller's own. It detects a non-finite loss in any step and
+names the step, the loss term, the epoch and the batch; it seeds every run. Models never write a
+loop of their own.
 """
 
 from __future__ import annotations
 
-import copy
 import logging
 import math
+import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 from torch import nn
-from tqdm.auto import tqdm
 
 from deepcausal.errors import DataError, TrainingError
-from deepcausal.nn._device import DeviceLike, derive_seed, resolve_device, seed_everything
+from deepcausal.nn._callbacks import Callback, EarlyStopping, ProgressBar, TrainResult, TrainState
+from deepcausal.nn._device import DeviceLike, derive_seed, seed_everything
+from deepcausal.nn._objective import Batch, LossTerms, Objective, Step, total_loss
+from deepcausal.nn._strategy import Strategy, as_strategy
 
 logger = logging.getLogger(__name__)
 
-LossFn = Callable[[tuple[torch.Tensor, ...]], torch.Tensor]
+LossFn = Callable[[Batch], LossTerms]
 
 
 @dataclass(frozen=True)
@@ -33,14 +39,15 @@ class TrainConfig:
     Attributes:
         max_epochs: upper bound on passes over the training split.
         batch_size: mini-batch size (capped at the training-set size).
-        lr: Adam learning rate.
+        lr: Adam learning rate (a step of an objective may set its own).
         weight_decay: Adam (decoupled, AdamW) weight decay.
         validation_fraction: share of rows held out for early stopping; 0 disables it.
         patience: epochs without validation improvement before stopping.
         min_delta: the improvement that counts, relative to the best validation loss.
-        max_grad_norm: clip the global gradient norm to this value (``None``: no clipping).
+        max_grad_norm: clip each step's global gradient norm to this value (``None``: no clipping).
         progress: show a tqdm progress bar.
-        device: ``"auto"`` (CUDA when present), ``"cpu"`` or ``"cuda[:i]"``.
+        device: ``"auto"`` (CUDA when present), ``"cpu"``, ``"cuda[:i]"``, or a
+            :class:`~deepcausal.nn.Strategy`.
         random_state: seed for the split, shuffling and initialisation-independent randomness.
     """
 
@@ -53,7 +60,7 @@ class TrainConfig:
     min_delta: float = 1e-4
     max_grad_norm: float | None = 10.0
     progress: bool = True
-    device: DeviceLike = "auto"
+    device: DeviceLike | Strategy = "auto"
     random_state: int | None = None
 
     def __post_init__(self) -> None:
@@ -69,58 +76,40 @@ class TrainConfig:
             raise ValueError(f"lr must be positive, got {self.lr}")
 
 
-@dataclass
-class TrainResult:
-    """What a call to :func:`train` did.
-
-    Attributes:
-        train_loss: mean training loss per epoch.
-        val_loss: validation loss per epoch (empty without a validation split).
-        best_epoch: the epoch whose weights were kept (0-based).
-        stopped_early: whether early stopping ended training before ``max_epochs``.
-    """
-
-    train_loss: list[float] = field(default_factory=list)
-    val_loss: list[float] = field(default_factory=list)
-    best_epoch: int = 0
-    stopped_early: bool = False
-
-    @property
-    def best_val_loss(self) -> float:
-        """Validation loss of the kept weights (training loss when there was no validation split)."""
-        losses = self.val_loss or self.train_loss
-        return losses[self.best_epoch] if losses else math.nan
-
-
 def train(
     model: nn.Module,
-    loss_fn: LossFn,
+    objective: Objective | LossFn,
     tensors: Sequence[torch.Tensor],
     config: TrainConfig | None = None,
     *,
     parameters: Sequence[nn.Parameter] | None = None,
     split: tuple[torch.Tensor, torch.Tensor] | None = None,
     description: str = "training",
+    callbacks: Sequence[Callback] = (),
 ) -> TrainResult:
-    """Fit ``model`` by minimising ``loss_fn`` over mini-batches of ``tensors``.
+    """Fit ``model`` by running ``objective`` over mini-batches of ``tensors``.
 
     Args:
         model: the module to train; it is moved to the configured device and left there.
-        loss_fn: maps a batch (a tuple with one slice of every tensor, on the device) to a scalar loss.
+        objective: an :class:`Objective`, or a loss function (a batch -> scalar or named terms)
+            minimised over ``parameters`` and validated by itself.
         tensors: tensors sharing their first dimension (rows).
         config: optimisation settings; defaults to :class:`TrainConfig`.
-        parameters: the parameters to optimise (default: all of ``model``'s). An empty list
-            only evaluates the losses (a one-entry history).
+        parameters: with a loss function, the parameters to optimise (default: all of
+            ``model``'s). An empty list only evaluates the loss (a one-entry history).
         split: ``(train_idx, val_idx)`` row indices, as :func:`validation_split` makes them, when
             the caller needs to know (or fix) which rows are held out; drawn from ``config``
             otherwise.
-        description: label of the progress bar and of error messages.
+        description: label of the progress bar and of error messages (the node, the estimator).
+        callbacks: hooks called at the start, after each epoch and at the end.
 
     Returns:
-        The loss history. The model holds the weights of the best validation epoch.
+        The loss history. The model holds the weights of the best validation epoch (the last
+        epoch's when the objective has no validation score).
 
     Raises:
-        TrainingError: the loss became NaN or infinite.
+        TrainingError: a loss term became NaN or infinite; the message names the step, the term,
+            the epoch and the batch.
         DataError: the tensors disagree on their number of rows or are empty.
 
     Example:
@@ -133,18 +122,21 @@ def train(
         >>> len(res.train_loss) <= 5
         True
     """
+    start = time.perf_counter()
     cfg = config or TrainConfig()
-    if not tensors:
-        raise DataError(f"{description}: no tensors to train on")
-    n = int(tensors[0].shape[0])
-    for i, t in enumerate(tensors):
-        if int(t.shape[0]) != n:
-            raise DataError(f"{description}: tensor {i} has {t.shape[0]} rows, tensor 0 has {n}")
-    if n == 0:
-        raise DataError(f"{description}: no rows to train on")
+    if isinstance(objective, Objective):
+        if parameters is not None:
+            raise ValueError("pass the parameters inside the Objective's steps, not separately")
+        obj = objective
+    else:
+        obj = Objective.minimise(
+            objective, list(parameters) if parameters is not None else list(model.parameters())
+        )
+    n = _check_rows(tensors, description)
 
     seed = seed_everything(cfg.random_state)
-    device = resolve_device(cfg.device)
+    strategy = as_strategy(cfg.device)
+    device = strategy.device
     model.to(device)
     rng = np.random.default_rng(seed)
 
@@ -154,79 +146,141 @@ def train(
         train_idx, val_idx = (torch.as_tensor(i, dtype=torch.long).cpu() for i in split)
         if len(train_idx) == 0 or (len(train_idx) + len(val_idx)) > n:
             raise DataError(f"{description}: the split does not fit {n} rows")
-    n_val = len(val_idx)
     train_data = [t[train_idx].to(device) for t in tensors]
-    val_data = [t[val_idx].to(device) for t in tensors] if n_val else []
+    val_data = [t[val_idx].to(device) for t in tensors] if len(val_idx) else []
+    chunk = 4 * cfg.batch_size
 
-    params = list(parameters) if parameters is not None else list(model.parameters())
-    if not params:  # nothing left to optimise (a stage before the loop fitted it): evaluate only
-        model.eval()
-        with torch.no_grad():
-            fitted = _mean_loss(loss_fn, train_data, 4 * cfg.batch_size)
-            held_out = _mean_loss(loss_fn, val_data, 4 * cfg.batch_size) if val_data else None
-        if not math.isfinite(fitted) or (held_out is not None and not math.isfinite(held_out)):
-            raise TrainingError(f"{description}: the loss of the fitted model is not finite")
-        return TrainResult(train_loss=[fitted], val_loss=[] if held_out is None else [held_out])
-    optimiser = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    steps = [s for s in obj.steps if s.parameters]
+    if not steps:  # nothing left to optimise (a stage before the loop fitted it): evaluate only
+        return _evaluate_only(model, obj, train_data, val_data, chunk, description, start)
+
+    optimisers = [
+        torch.optim.AdamW(
+            list(s.parameters),
+            lr=s.lr or cfg.lr,
+            betas=s.betas,
+            weight_decay=cfg.weight_decay if s.weight_decay is None else s.weight_decay,
+        )
+        for s in steps
+    ]
     batch_size = min(cfg.batch_size, len(train_idx))
     n_batches = math.ceil(len(train_idx) / batch_size)
+    validate = obj.validation if val_data else None
 
-    result = TrainResult()
-    best = math.inf
-    best_state = copy.deepcopy(model.state_dict())
-    since_best = 0
-    bar = tqdm(range(cfg.max_epochs), desc=description, disable=not cfg.progress, leave=False)
-    for epoch in bar:
+    result = TrainResult(step_loss={s.name: [] for s in steps})
+    state = TrainState(model, description, cfg.max_epochs, result)
+    monitor = validate is not None or (obj.validation is not None and len(steps) == 1)
+    hooks: list[Callback] = [ProgressBar(cfg.progress and strategy.is_main)]
+    if monitor:
+        hooks.append(EarlyStopping(cfg.patience, cfg.min_delta))
+    hooks.extend(callbacks)
+    for hook in hooks:
+        hook.on_train_start(state)
+    for epoch in range(cfg.max_epochs):
+        state.epoch = epoch
         model.train()
-        order = torch.as_tensor(rng.permutation(len(train_idx)), dtype=torch.long, device=device)
-        total = 0.0
+        order = strategy.shard(
+            torch.as_tensor(rng.permutation(len(train_idx)), dtype=torch.long, device=device)
+        )
+        totals = {s.name: 0.0 for s in steps}
+        counts = {s.name: 0 for s in steps}
         for b in range(n_batches):
             idx = order[b * batch_size : (b + 1) * batch_size]
+            if len(idx) == 0:
+                continue
             batch = tuple(t[idx] for t in train_data)
-            loss = loss_fn(batch)
-            if not torch.isfinite(loss):
-                raise TrainingError(
-                    f"{description}: the loss became {loss.item()} at epoch {epoch}, batch {b}; "
-                    "lower the learning rate, standardise the data or check it for extreme values"
-                )
-            optimiser.zero_grad(set_to_none=True)
-            loss.backward()
-            if cfg.max_grad_norm is not None:
-                torch.nn.utils.clip_grad_norm_(params, cfg.max_grad_norm)
-            optimiser.step()
-            total += float(loss.detach()) * len(idx)
-        result.train_loss.append(total / len(train_idx))
+            for step, optimiser in zip(steps, optimisers, strict=True):
+                if b % step.every:
+                    continue
+                loss = _checked(step, step.loss(batch), description, epoch, b)
+                optimiser.zero_grad(set_to_none=True)
+                loss.backward()
+                strategy.sync_gradients(list(step.parameters))
+                if cfg.max_grad_norm is not None:
+                    torch.nn.utils.clip_grad_norm_(step.parameters, cfg.max_grad_norm)
+                optimiser.step()
+                totals[step.name] += float(loss.detach()) * len(idx)
+                counts[step.name] += len(idx)
+        for step in steps:
+            result.step_loss[step.name].append(
+                strategy.reduce_mean(totals[step.name], counts[step.name])
+            )
+        result.train_loss.append(result.step_loss[steps[0].name][-1])
 
-        if val_data:
+        if validate is not None:
             model.eval()
             with torch.no_grad():
-                current = _mean_loss(loss_fn, val_data, batch_size * 4)
+                current = _mean_loss(validate, val_data, chunk)
             if not math.isfinite(current):
                 raise TrainingError(
-                    f"{description}: the validation loss became {current} at epoch {epoch}"
+                    f"{description}: the validation score became {current} at epoch {epoch}"
                 )
             result.val_loss.append(current)
+            state.monitored = current
         else:
-            current = result.train_loss[-1]
-
-        if current < best - cfg.min_delta * max(1.0, abs(best) if math.isfinite(best) else 1.0):
-            best = current
-            result.best_epoch = epoch
-            best_state = copy.deepcopy(model.state_dict())
-            since_best = 0
-        else:
-            since_best += 1
-        bar.set_postfix(loss=f"{current:.4f}")
-        if since_best >= cfg.patience:
-            result.stopped_early = True
-            logger.debug(
-                "%s: early stop at epoch %d (best %d)", description, epoch, result.best_epoch
-            )
+            state.monitored = result.train_loss[-1]
+            if not monitor:  # no score to keep a best epoch by: the last one stays
+                result.best_epoch = epoch
+        for hook in hooks:
+            hook.on_epoch_end(state)
+        if state.stop:
             break
-    bar.close()
-    model.load_state_dict(best_state)
+    for hook in hooks:
+        hook.on_train_end(state)
     model.eval()
+    result.seconds = time.perf_counter() - start
     return result
+
+
+def _check_rows(tensors: Sequence[torch.Tensor], description: str) -> int:
+    if not tensors:
+        raise DataError(f"{description}: no tensors to train on")
+    n = int(tensors[0].shape[0])
+    for i, t in enumerate(tensors):
+        if int(t.shape[0]) != n:
+            raise DataError(f"{description}: tensor {i} has {t.shape[0]} rows, tensor 0 has {n}")
+    if n == 0:
+        raise DataError(f"{description}: no rows to train on")
+    return n
+
+
+def _checked(
+    step: Step, terms: LossTerms, description: str, epoch: int, batch: int
+) -> torch.Tensor:
+    """The step's scalar loss, after checking that it and every named term are finite."""
+    items = [("", terms)] if isinstance(terms, torch.Tensor) else list(terms.items())
+    for term, value in items:
+        if not bool(torch.isfinite(value.detach()).all()):
+            what = f"the {step.name} loss" + (f" (term {term!r})" if term else "")
+            raise TrainingError(
+                f"{description}: {what} became {float(value.detach().sum())} at epoch {epoch}, "
+                f"batch {batch}; lower the learning rate, standardise the data or check it for "
+                "extreme values"
+            )
+    return total_loss(terms)
+
+
+def _evaluate_only(
+    model: nn.Module,
+    obj: Objective,
+    train_data: list[torch.Tensor],
+    val_data: list[torch.Tensor],
+    chunk: int,
+    description: str,
+    start: float,
+) -> TrainResult:
+    score = obj.validation or (lambda b: total_loss(obj.steps[0].loss(b)))
+    model.eval()
+    with torch.no_grad():
+        fitted = _mean_loss(score, train_data, chunk)
+        held_out = _mean_loss(score, val_data, chunk) if val_data else None
+    if not math.isfinite(fitted) or (held_out is not None and not math.isfinite(held_out)):
+        raise TrainingError(f"{description}: the loss of the fitted model is not finite")
+    return TrainResult(
+        train_loss=[fitted],
+        val_loss=[] if held_out is None else [held_out],
+        seconds=time.perf_counter() - start,
+    )
 
 
 def validation_split(
@@ -257,12 +311,14 @@ def _split(n: int, fraction: float, rng: np.random.Generator) -> tuple[torch.Ten
     )
 
 
-def _mean_loss(loss_fn: LossFn, data: list[torch.Tensor], chunk: int) -> float:
+def _mean_loss(
+    loss_fn: Callable[[Batch], torch.Tensor | LossTerms], data: list[torch.Tensor], chunk: int
+) -> float:
     n = int(data[0].shape[0])
     total = 0.0
     for start in range(0, n, chunk):
         batch = tuple(t[start : start + chunk] for t in data)
-        total += float(loss_fn(batch)) * int(batch[0].shape[0])
+        total += float(total_loss(loss_fn(batch))) * int(batch[0].shape[0])
     return total / n
 
 

@@ -61,7 +61,9 @@ class Report:
     def table(self, frame: pd.DataFrame, float_format: str = "{:.4g}") -> None:
         """A table from a DataFrame."""
         self._parts.append(
-            frame.to_html(float_format=lambda v: float_format.format(v), border=0, escape=True)
+            frame.to_html(
+                float_format=lambda v: float_format.format(v), border=0, escape=True, index=False
+            )
         )
 
     def figure(self, fig: Figure, name: str, caption: str = "") -> None:

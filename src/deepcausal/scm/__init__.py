@@ -1,5 +1,6 @@
 """Deep structural causal models (Pawlowski, Castro & Glocker 2020)."""
 
+from deepcausal.scm._fit import DEFAULT_TRAINING, Candidate
 from deepcausal.scm._scm import DeepSCM
 
-__all__ = ["DeepSCM"]
+__all__ = ["DEFAULT_TRAINING", "Candidate", "DeepSCM"]

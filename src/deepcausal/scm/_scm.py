@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import copy
 import logging
-import math
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
@@ -23,15 +22,22 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 from tqdm.auto import tqdm
 
 from deepcausal.data import Schema, TabularEncoder, Variable
 from deepcausal.errors import DataError, GraphError, NotFittedError, SchemaError
 from deepcausal.graph import CausalGraph
-from deepcausal.mechanisms import Mechanism, make_mechanism, resolve_mechanism
-from deepcausal.nn import TrainConfig, TrainResult, resolve_device, train, validation_split
+from deepcausal.mechanisms import (
+    Mechanism,
+    make_mechanism,
+    resolve_mechanism,
+)
+from deepcausal.nn import TrainConfig, TrainResult, resolve_device, validation_split
 from deepcausal.nn._device import DeviceLike
+from deepcausal.scm._families import MechanismSpec, candidates, check_abduction, check_families
+from deepcausal.scm._features import feature_dim, features, node_dim
+from deepcausal.scm._fit import DEFAULT_TRAINING, Candidate, fit_node
 
 logger = logging.getLogger(__name__)
 
@@ -40,18 +46,6 @@ logger = logging.getLogger(__name__)
 #: interventions, e.g. ``lambda x: x + 1``).
 InterventionValue = Any
 Interventions = Mapping[str, InterventionValue]
-
-#: Optimisation defaults for fitting mechanisms when ``training`` is not given. Large batches: a
-#: step of a small flow costs about the same at 1024 rows as at 256 on a CPU (per-operation
-#: overhead dominates), so an epoch is ~3x cheaper, and with a higher learning rate the flows reach
-#: the same validation likelihood in far less time. Early stopping ignores gains below 1e-3 nats,
-#: which only prolonged training on sharp-edged densities, and after five epochs without such a
-#: gain the flows of benchmarks/scm_ladder.py gave the same counterfactuals as after ten.
-DEFAULT_TRAINING = TrainConfig(max_epochs=200, batch_size=1024, lr=5e-3, patience=5, min_delta=1e-3)
-
-#: The families that ``mechanisms="auto"`` fits for a continuous node with parents, simplest first
-#: (a continuous root gets the first alone).
-AUTO_CONTINUOUS: tuple[str, ...] = ("additive", "flow")
 
 
 class DeepSCM:
@@ -90,7 +84,7 @@ class DeepSCM:
         self,
         graph: CausalGraph | str,
         schema: Schema | None = None,
-        mechanisms: str | Mapping[str, str] = "auto",
+        mechanisms: MechanismSpec = "auto",
         mechanism_kwargs: Mapping[str, Mapping[str, Any]] | None = None,
         training: TrainConfig | None = None,
         random_state: int | None = None,
@@ -161,7 +155,7 @@ class DeepSCM:
         history: dict[str, TrainResult] = {}
         self.schema_ = schema
         self.encoder_ = encoder
-        selection: dict[str, dict[str, float]] = {}
+        candidates: list[Candidate] = []
         for i, node in enumerate(tqdm(self._order(), desc="DeepSCM", disable=not self.progress)):
             parents = self._parent_features(node, values, len(data))
             node_seed = int(seeds[i].generate_state(1)[0])
@@ -171,27 +165,24 @@ class DeepSCM:
                 progress=self.progress and base.progress,
                 random_state=node_seed,
             )
-            split = validation_split(len(data), config)
-            fitted: list[tuple[Mechanism, TrainResult]] = []
-            for family in self._candidates(node):
-                if fitted and _additive_noise_holds(fitted[0][0], values[node], parents, split):
-                    break
-                torch.manual_seed(node_seed)
-                mech = self._build_mechanism(node, family)
-                mech.to(device)
-                result = train(
-                    mech,
-                    _node_loss(mech),
-                    [values[node], parents],
-                    config,
-                    parameters=mech.prefit(values[node], parents, *split),
-                    split=split,
-                    description=f"mechanism {node} ({mech.name})",
-                )
-                fitted.append((mech, result))
-            modules[node], history[node] = fitted[_select(fitted, values[node], parents, split)]
-            if len(self._candidates(node)) > 1:
-                selection[node] = {m.name: r.best_val_loss for m, r in fitted}
+            modules[node], history[node], tried = fit_node(
+                node,
+                self._candidates(node),
+                lambda family, node=node: self._build_mechanism(node, family),  # type: ignore[misc]
+                values[node],
+                parents,
+                config,
+                validation_split(len(data), config),
+                node_seed,
+                device,
+                stop_early=self._family_spec(node) == "auto",
+                preferred=self.training is None,
+            )
+            candidates.extend(tried)
+        selection = pd.DataFrame(
+            [vars(c) for c in candidates],
+            columns=["node", "family", "metric", "score", "seconds", "epochs", "chosen"],
+        ).set_index(["node", "family"])
         self.selection_ = selection
         self.training_info_ = {"strategy": "single-device", "world_size": 1, "device": str(device)}
         self.mechanisms_ = modules
@@ -219,7 +210,7 @@ class DeepSCM:
             noise = {
                 node: self.mechanisms_[node].noise(int(n), generator=gen) for node in self._order()
             }
-            values = self._propagate(noise, self._interventions, factual=None)
+            values = self._propagate(noise, self._interventions, factual=None, n=int(n))
         return self._decode(values, pd.RangeIndex(int(n)), self._interventions)
 
     def do(self, interventions: Interventions | None = None, **named: InterventionValue) -> DeepSCM:
@@ -288,11 +279,17 @@ class DeepSCM:
     ) -> pd.DataFrame:
         """What each factual row would have been under ``do`` (abduction, action, prediction).
 
-        1. Abduction: each node's noise is recovered from the row — exactly for invertible mechanisms,
-           as a posterior sample for Gumbel-max (discrete) nodes.
+        1. Abduction: the noise of every node that must be recomputed (the descendants of the
+           intervened nodes, and nodes under a callable intervention) is recovered from the row,
+           as its mechanism declares: exactly (flows, noise models), as a posterior draw
+           (Gumbel-max, VAE), or approximately (DDIM encoding of a diffusion model).
         2. Action: the intervened nodes are set (a constant, or a function of their factual value).
-        3. Prediction: the descendants of the intervened nodes are recomputed from their abducted noise;
-           every other node keeps its factual value.
+        3. Prediction: those nodes are recomputed from their abducted noise; every other node keeps
+           its factual value.
+
+        The result records what it rests on: ``frame.attrs["abduction"]`` maps each node to the
+        abduction kind used for it (``"exact"``, ``"posterior"``, ``"approximate"``), or to
+        ``"intervened"`` (set to a constant) or ``"factual"`` (kept as observed).
 
         Args:
             factual: observed rows with a column per node.
@@ -303,12 +300,18 @@ class DeepSCM:
         Returns:
             A DataFrame with the factual index (with ``n_samples > 1``, a MultiIndex whose last level,
             ``"sample"``, numbers the draws of each row).
+
+        Raises:
+            AbductionError: a node that must be recomputed has a mechanism that cannot abduct
+                (a GAN); the message names the node and the families that can.
         """
         self._check_fitted()
         interventions = {**self._interventions, **dict(do or {})}
         if not interventions:
             raise GraphError("counterfactual() needs an intervention: pass do={'X': value}")
         self.graph.check_nodes(list(interventions), "intervened node")
+        recomputed = self._recomputed(interventions)
+        check_abduction(self.mechanisms_, self.schema_, recomputed)
         if not isinstance(factual, pd.DataFrame):
             raise DataError(
                 f"factual rows must be a pandas DataFrame, got {type(factual).__name__}"
@@ -346,15 +349,32 @@ class DeepSCM:
                     self._parent_features(node, observed, len(index)),
                     generator=gen,
                 )
-                for node in self._order()
+                for node in recomputed
             }
-            values = self._propagate(noise, interventions, factual=observed)
+            values = self._propagate(noise, interventions, factual=observed, n=len(index))
         frame = self._decode(values, index, interventions)
         # non-descendants keep the user's own values, untouched by the float32 encoding
         unchanged = set(nodes) - self.graph.descendants(list(interventions), inclusive=True)
         for node in unchanged:
             frame[node] = np.repeat(factual[node].to_numpy(), n_samples)
+        frame.attrs["abduction"] = {
+            node: self.mechanisms_[node].abduction
+            if node in recomputed
+            else "intervened"
+            if node in interventions
+            else "factual"
+            for node in nodes
+        }
         return frame
+
+    def _recomputed(self, interventions: Interventions) -> list[str]:
+        """The nodes a counterfactual recomputes from abducted noise, in topological order."""
+        changed = self.graph.descendants(list(interventions), inclusive=True)
+        return [
+            v
+            for v in self._order()
+            if v in changed and (v not in interventions or callable(interventions[v]))
+        ]
 
     # ---------------------------------------------------------------------------- persistence
     def save(self, directory: str | Path, overwrite: bool = False) -> None:
@@ -398,57 +418,53 @@ class DeepSCM:
 
     def _check_mechanism_spec(self) -> None:
         spec = self.mechanisms
-        if isinstance(spec, str):
-            return
-        if not isinstance(spec, Mapping):
-            raise ValueError(
-                f"mechanisms must be a family name or a dict node -> name, got {spec!r}"
-            )
-        self.graph.check_nodes(list(spec), "node in mechanisms")
+        if isinstance(spec, Mapping):
+            self.graph.check_nodes(list(spec), "node in mechanisms")
+            for node, value in spec.items():
+                check_families(value, f"mechanisms[{node!r}]")
+        else:
+            check_families(spec, "mechanisms")
 
-    def _family(self, node: str) -> str:
+    def _family_spec(self, node: str) -> str | tuple[str, ...]:
         spec = self.mechanisms
-        if isinstance(spec, str):
-            return spec
-        return str(spec.get(node, "auto"))
+        value = spec.get(node, "auto") if isinstance(spec, Mapping) else spec
+        return value if isinstance(value, str) else tuple(value)
 
     def _candidates(self, node: str) -> tuple[str, ...]:
-        """The families fitted for ``node``: under ``"auto"`` a continuous node with parents tries
-        an additive noise model and a conditional flow (see :func:`_select`)."""
-        family = self._family(node)
-        if family == "auto" and self.schema_[node].kind == "continuous":
-            return AUTO_CONTINUOUS if self._parent_dim(node) else AUTO_CONTINUOUS[:1]
-        return (family,)
+        """The families fitted for ``node`` (see :func:`deepcausal.scm._fit.candidates`)."""
+        return candidates(
+            node, self._family_spec(node), self.schema_[node].kind, self._parent_dim(node) > 0
+        )
 
-    def _build_mechanism(self, node: str, family: str | None = None) -> Mechanism:
+    def _build_mechanism(self, node: str, family: str) -> Mechanism:
         var = self.schema_[node]
-        family = family or self._family(node)
         kwargs = dict(self.mechanism_kwargs or {})
         hyper: dict[str, Any] = {}
-        resolved = resolve_mechanism(family, var.kind).name
-        hyper.update(kwargs.get(resolved, {}))
-        hyper.update(kwargs.get(node, {}))
         try:
+            resolved = resolve_mechanism(family, var.kind).name
+            hyper.update(kwargs.get(resolved, {}))
+            hyper.update(kwargs.get(node, {}))
             return make_mechanism(
-                resolved, var.kind, _node_dim(var), self._parent_dim(node), **hyper
+                resolved, var.kind, node_dim(var), self._parent_dim(node), **hyper
             )
         except ValueError as exc:
-            raise ValueError(f"node {node!r}: {exc}") from None
+            raise ValueError(f"node {node!r} ({var.kind}): {exc}") from None
 
     def _parent_dim(self, node: str) -> int:
-        return sum(_feature_dim(self.schema_[p]) for p in self.graph.parents(node))
+        return sum(feature_dim(self.schema_[p]) for p in self.graph.parents(node))
 
     def _parent_features(self, node: str, values: Mapping[str, Tensor], n: int) -> Tensor:
         parents = self.graph.parents(node)
         if not parents:
             return torch.zeros(n, 0)
-        return torch.cat([_features(self.schema_[p], values[p]) for p in parents], dim=1)
+        return torch.cat([features(self.schema_[p], values[p]) for p in parents], dim=1)
 
     def _propagate(
         self,
         noise: Mapping[str, Tensor],
         interventions: Mapping[str, InterventionValue],
         factual: Mapping[str, Tensor] | None,
+        n: int,
     ) -> dict[str, Tensor]:
         changed = (
             self.graph.descendants(list(interventions), inclusive=True)
@@ -456,7 +472,6 @@ class DeepSCM:
             else None
         )
         values: dict[str, Tensor] = {}
-        n = int(next(iter(noise.values())).shape[0])
         for node in self._order():
             mech = self.mechanisms_[node]
             if factual is not None and changed is not None and node not in changed:
@@ -529,76 +544,6 @@ class DeepSCM:
 
 def _is_per_row(value: InterventionValue) -> bool:
     return isinstance(value, pd.Series | np.ndarray | list | tuple)
-
-
-def _node_dim(var: Variable) -> int:
-    return var.dim if var.kind == "continuous" else var.n_categories
-
-
-def _feature_dim(var: Variable) -> int:
-    if var.kind == "continuous":
-        return var.dim
-    return 1 if var.kind == "binary" else var.n_categories
-
-
-def _features(var: Variable, value: Tensor) -> Tensor:
-    """A node's value as parent features: floats as they are, a binary code as a 0/1 column,
-    a categorical code one-hot."""
-    if var.kind == "continuous":
-        return value.float()
-    if var.kind == "binary":
-        return value.float().unsqueeze(1)
-    return nn.functional.one_hot(value.long(), var.n_categories).float()
-
-
-#: Significance level of the residual test that decides whether ``"auto"`` also fits a flow.
-HETEROSCEDASTICITY_ALPHA = 0.01
-
-
-def _additive_noise_holds(
-    mech: Mechanism, x: Tensor, parents: Tensor, split: tuple[Tensor, Tensor]
-) -> bool:
-    """Whether White's test on the additive model's training residuals finds no dependence of
-    their spread on the parents (p >= :data:`HETEROSCEDASTICITY_ALPHA`): then the flow is not fitted.
-    Where the test rejects, the flow is fitted and :func:`_select` compares held-out likelihoods."""
-    test = getattr(mech, "residual_dependence", None)
-    if test is None:
-        return False
-    rows = split[0]
-    return bool(test(x[rows], parents[rows]) >= HETEROSCEDASTICITY_ALPHA)
-
-
-def _select(
-    fitted: list[tuple[Mechanism, TrainResult]],
-    x: Tensor,
-    parents: Tensor,
-    split: tuple[Tensor, Tensor],
-) -> int:
-    """The index of the family to keep: the first (simplest) candidate unless a later one has a
-    lower held-out negative log-likelihood by more than two standard errors of the paired per-row
-    difference (on the training rows when there is no held-out split). Under ``"auto"`` the first
-    is the additive noise model: where noise is additive it is the correct, identifiable class and
-    its counterfactuals ``f(pa') - f(pa) + x`` carry only the regression's error, while a flow is
-    chosen where the data show it fits better (heteroscedastic or otherwise non-additive noise)."""
-    if len(fitted) == 1:
-        return 0
-    rows = split[1] if len(split[1]) else split[0]
-    with torch.no_grad():
-        nll = [-m.log_prob(x[rows], parents[rows]).cpu().double() for m, _ in fitted]
-    best = 0
-    for j in range(1, len(fitted)):
-        diff = nll[best] - nll[j]  # > 0 where candidate j fits better
-        diff = diff[torch.isfinite(diff)]
-        if len(diff) >= 2 and float(diff.mean()) > 2 * float(diff.std()) / math.sqrt(len(diff)):
-            best = j
-    return best
-
-
-def _node_loss(mech: Mechanism) -> Callable[[tuple[Tensor, ...]], Tensor]:
-    def loss(batch: tuple[Tensor, ...]) -> Tensor:
-        return mech.loss(batch[0], batch[1])
-
-    return loss
 
 
 def _numeric_mean(column: pd.Series, var: Variable) -> float:

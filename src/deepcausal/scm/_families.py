@@ -1,0 +1,78 @@
+"""Which mechanism families a DeepSCM fits for a node, and what a counterfactual may ask of them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from deepcausal.data import Schema
+from deepcausal.errors import AbductionError
+from deepcausal.mechanisms import MECHANISMS, Mechanism, families_for
+from deepcausal.scm._fit import AUTO_CONTINUOUS
+
+__all__ = ["MechanismSpec", "candidates", "check_abduction", "check_families"]
+
+#: What ``mechanisms=`` takes: a family name or ``"auto"``, a list of families to choose among, or
+#: a mapping node -> either (nodes it leaves out get ``"auto"``).
+MechanismSpec = str | Sequence[str] | Mapping[str, str | Sequence[str]]
+
+
+def check_families(value: Any, where: str) -> None:
+    """Refuse an unknown family now, listing the registered ones, rather than at fit time."""
+    names = [value] if isinstance(value, str) else value
+    if not isinstance(names, Sequence) or isinstance(names, bytes) or not names:
+        raise ValueError(
+            f"{where} must be a family name, a list of family names or a dict node -> name, "
+            f"got {value!r}"
+        )
+    for name in names:
+        if name == "auto" and isinstance(value, str):
+            continue
+        if not isinstance(name, str) or name not in MECHANISMS:
+            raise ValueError(
+                f"{where}: unknown mechanism family {name!r}; the registered families are "
+                f"{sorted(MECHANISMS)}" + (" (or 'auto')" if isinstance(value, str) else "")
+            )
+
+
+def candidates(
+    node: str, spec: str | tuple[str, ...], kind: str, has_parents: bool
+) -> tuple[str, ...]:
+    """The families fitted for ``node``: under ``"auto"`` a continuous node with parents tries
+    an additive noise model and a conditional flow (a root the first alone); a list of families
+    tries those of them that model the node's kind."""
+    if spec == "auto" and kind == "continuous":
+        return AUTO_CONTINUOUS if has_parents else AUTO_CONTINUOUS[:1]
+    if isinstance(spec, str):
+        return (spec,)
+    usable = tuple(f for f in spec if kind in MECHANISMS[f].kinds)
+    if not usable:
+        raise ValueError(
+            f"node {node!r} is {kind}, and none of the families {list(spec)} models a {kind} "
+            f"node; for it use one of {families_for(kind)} (or 'auto')"
+        )
+    return usable
+
+
+def check_abduction(mechanisms: Mapping[str, Mechanism], schema: Schema, nodes: list[str]) -> None:
+    """Refuse a counterfactual that recomputes a node whose mechanism cannot abduct its noise,
+    naming the node and the families that can."""
+    blocked = [v for v in nodes if mechanisms[v].abduction == "none"]
+    if not blocked:
+        return
+    node = blocked[0]
+    kind = schema[node].kind
+    able = {
+        how: families_for(kind, (how,))
+        for how in ("exact", "posterior", "approximate")
+        if families_for(kind, (how,))
+    }
+    offer = "; ".join(f"{how}: {', '.join(names)}" for how, names in able.items())
+    raise AbductionError(
+        f"this counterfactual recomputes node {node!r}"
+        + (f" (and {blocked[1:]})" if len(blocked) > 1 else "")
+        + f", but its {mechanisms[node].name!r} mechanism cannot recover a unit's noise "
+        f"from data (abduction 'none'). Families that can abduct a {kind} node: {offer}. Fit "
+        f"it with one of them (e.g. mechanisms={{{node!r}: 'flow'}}), or ask a population "
+        "question instead: scm.do(...).sample(n)"
+    )
