@@ -26,47 +26,23 @@ import numpy as np
 from scipy.special import expit
 
 from deepcausal.data import Variable
+from deepcausal.datasets._catalog_nonadditive import (
+    chain_heteroscedastic,
+    large_backdoor_nonadditive,
+)
+from deepcausal.datasets._equations import (
+    _eq,
+    _laplace_cdf,
+    _laplace_icdf,
+    _layer,
+    _layer_inv,
+    _root,
+    _softplus,
+    _softplus_inv,
+)
 from deepcausal.datasets._scm import Arrays, SimulatedSCM, StructuralEquation
 
 __all__ = ["SCM_BUILDERS", "available_scms", "load_scm"]
-
-
-def _softplus(x: np.ndarray) -> np.ndarray:
-    return np.logaddexp(0.0, x)
-
-
-def _softplus_inv(y: np.ndarray) -> np.ndarray:
-    # log(exp(y) - 1) written to stay accurate for large and small y > 0
-    return y + np.log(-np.expm1(-y))
-
-
-def _c(name: str) -> Variable:
-    return Variable(name, "continuous")
-
-
-def _eq(
-    name: str,
-    parents: tuple[str, ...],
-    forward: Callable[[Arrays, np.ndarray], np.ndarray],
-    inverse: Callable[[Arrays, np.ndarray], np.ndarray],
-    formula: str,
-    *,
-    additive: bool = True,
-    noise: str = "normal",
-) -> StructuralEquation:
-    return StructuralEquation(
-        _c(name),
-        parents,
-        forward,
-        inverse,
-        noise=noise,  # type: ignore[arg-type]
-        additive=additive,
-        formula=formula,
-    )
-
-
-def _root(name: str) -> StructuralEquation:
-    return _eq(name, (), lambda v, u: u, lambda v, x: x, f"{name} = u{name[1:]}")
 
 
 # --------------------------------------------------------------------------------------------
@@ -303,6 +279,24 @@ def y_nonlinear() -> SimulatedSCM:
     )  # fmt: skip
 
 
+def fork_linear() -> SimulatedSCM:
+    """Linear fork (CNF "fork linear"): ``x1 = u1; x2 = 2 - u2; x3 = 0.25 x2 - 1.5 x1 + 0.5 u3;
+    x4 = x3 + 0.25 u4``. (CNF's "fork non-linear" is ``y-nonlinear`` up to DCM's rescaling.)"""
+    return SimulatedSCM(
+        "fork-linear",
+        [
+            _root("x1"),
+            _eq("x2", (), lambda v, u: 2.0 - u, lambda v, x: 2.0 - x, "x2 = 2 - u2"),
+            _eq("x3", ("x1", "x2"), lambda v, u: 0.25 * v["x2"] - 1.5 * v["x1"] + 0.5 * u,
+                lambda v, x: 2 * (x - 0.25 * v["x2"] + 1.5 * v["x1"]),
+                "x3 = 0.25*x2 - 1.5*x1 + 0.5*u3"),
+            _eq("x4", ("x3",), lambda v, u: v["x3"] + 0.25 * u,
+                lambda v, x: 4 * (x - v["x3"]), "x4 = x3 + 0.25*u4"),
+        ],
+        "linear fork, Javaloy et al. 2023 (causal normalizing flows)",
+    )  # fmt: skip
+
+
 # --------------------------------------------------------------------------------------------
 # collider: {x1, x2} -> x3
 # --------------------------------------------------------------------------------------------
@@ -350,14 +344,6 @@ def collider_nonlinear() -> SimulatedSCM:
 # --------------------------------------------------------------------------------------------
 
 
-def _layer(x: np.ndarray, u: np.ndarray | float) -> np.ndarray:
-    return _softplus(x + 1) + _softplus(0.5 + np.asarray(u)) - 3.0
-
-
-def _layer_inv(x: np.ndarray, z: np.ndarray) -> np.ndarray:
-    return _softplus_inv(z + 3 - _softplus(x + 1)) - 0.5
-
-
 def _layer_equation(child: str, parent: str) -> StructuralEquation:
     def forward(v: Arrays, u: np.ndarray) -> np.ndarray:
         return _layer(v[parent], u)
@@ -371,18 +357,6 @@ def _layer_equation(child: str, parent: str) -> StructuralEquation:
 
 def _lbd_x9_loc(v: Arrays) -> np.ndarray:
     return 2 - _softplus((1.3 * v["x7"] + v["x8"]) / 3 + 1)
-
-
-def _laplace_icdf(loc: np.ndarray, scale: float, u: np.ndarray) -> np.ndarray:
-    # Written per half so that u near 0 or 1 keeps full relative precision.
-    lower = loc + scale * np.log(2 * u)
-    upper = loc - scale * np.log(2 * (1 - u))
-    return np.where(u < 0.5, lower, upper)
-
-
-def _laplace_cdf(loc: np.ndarray, scale: float, x: np.ndarray) -> np.ndarray:
-    z = (x - loc) / scale
-    return np.where(z < 0, 0.5 * np.exp(np.minimum(z, 0)), 1 - 0.5 * np.exp(-np.maximum(z, 0)))
 
 
 def large_backdoor_nonlinear() -> SimulatedSCM:
@@ -511,9 +485,12 @@ SCM_BUILDERS: dict[str, Callable[[], SimulatedSCM]] = {
     "simpson-nonlinear": simpson_nonlinear,
     "diamond-nonlinear": diamond_nonlinear,
     "y-nonlinear": y_nonlinear,
+    "fork-linear": fork_linear,
     "collider-linear": collider_linear,
     "collider-nonlinear": collider_nonlinear,
     "large-backdoor-nonlinear": large_backdoor_nonlinear,
+    "chain-heteroscedastic": chain_heteroscedastic,
+    "large-backdoor-nonadditive": large_backdoor_nonadditive,
     "mixed": mixed,
 }
 
