@@ -42,6 +42,7 @@ from threadpoolctl import threadpool_limits
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _scm_peers import GcmLadderModel
+from deepcausal.datasets import SimulatedSCM, available_scms
 from scm_ladder import (
     CaseResult,
     DeepLadderModel,
@@ -51,8 +52,6 @@ from scm_ladder import (
     _continuous_family,
     run_case,
 )
-
-from deepcausal.datasets import SimulatedSCM, available_scms
 
 RESULTS = Path(__file__).resolve().parent / "results"
 FAMILIES = ("auto", "flow", "diffusion", "vae", "gan")
@@ -123,7 +122,9 @@ def tables(data: pd.DataFrame, libs: Sequence[str]) -> str:
             ("cf_rmse_sd", "CF RMSE (sd)", 1.0),
             ("fit_seconds", "fit s", 1.0),
         ):
-            cells = [_ms(by[lib][metric], scale, 1 if metric == "fit_seconds" else 3) for lib in libs]
+            cells = [
+                _ms(by[lib][metric], scale, 1 if metric == "fit_seconds" else 3) for lib in libs
+            ]
             means = {f: float(by[f][metric].mean()) for f in families}
             valid = {f: v for f, v in means.items() if not np.isnan(v)}
             best = min(valid, key=lambda f: valid[f]) if valid else "n/a"

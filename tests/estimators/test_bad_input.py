@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from sklearn.linear_model import LinearRegression
@@ -95,10 +97,15 @@ def test_no_overlap_is_an_error(data) -> None:
             est.fit(X, t, data.y)
 
 
-def test_near_deterministic_treatment_warns(data) -> None:
-    t = (data.X[:, 0] > 0).astype(int)  # other covariates blur the fitted propensity's ranking
-    with pytest.warns(OverlapWarning, match=r"poor overlap: \d+ unit\(s\) \(\d+\.\d%\)"):
+def test_deterministic_treatment_is_refused_unless_accepted(data) -> None:
+    t = (data.X[:, 0] > 0).astype(int)  # complete separation, blurred by the fitted propensity
+    with pytest.raises(DataError, match="no overlap: a linear function of the covariates"):
         IPW().fit(data.X, t, data.y)
+    with pytest.warns(OverlapWarning) as record:
+        IPW().fit(data.X, t, data.y, overlap="warn")
+    assert any(
+        re.search(r"poor overlap: \d+ unit\(s\) \(\d+\.\d%\)", str(w.message)) for w in record
+    )
 
 
 def test_poor_overlap_warns(sim) -> None:

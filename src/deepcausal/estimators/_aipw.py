@@ -95,6 +95,7 @@ class AIPW(BaseEffectEstimator):
 
     _multi_arm = True
     _method = "AIPW"
+    _checks_overlap = True
 
     def __init__(
         self,
@@ -143,7 +144,7 @@ class AIPW(BaseEffectEstimator):
             p.fit(X[train], t[train])
             e[test] = predict_proba_arms(p, X[test], k)
             self.propensity_models_.append(p)
-        check_overlap(e, t, clip=self.clip, method=self.method_name)
+        check_overlap(e, t, clip=self.clip, method=self.method_name, strict=data.strict_overlap)
         self.mu_ = mu
         self.propensity_ = e
 

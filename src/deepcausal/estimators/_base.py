@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, ClassVar, Literal
 
 import numpy as np
@@ -22,7 +22,14 @@ from scipy import stats
 from sklearn.base import BaseEstimator
 
 from deepcausal.errors import DataError, NotFittedError
-from deepcausal.estimators._validation import FitData, check_fit_data, check_level, check_X
+from deepcausal.estimators._overlap import check_overlap as _check_overlap
+from deepcausal.estimators._validation import (
+    FitData,
+    check_feature_names,
+    check_fit_data,
+    check_level,
+    check_X,
+)
 
 Estimand = Literal["ATE", "ATT"]
 
@@ -48,11 +55,16 @@ class Effect:
         ci_high: upper end of the confidence interval.
         std_error: the estimated standard error of ``value``.
         method: the estimator (and, where it matters, how the interval was made).
-        estimand: ``"ATE"`` or ``"ATT"``, with the contrast for multi-valued treatments.
+        estimand: ``"ATE"`` or ``"ATT"`` (with the contrast for multi-valued treatments), or the
+            weighted effect an estimator targets instead (e.g. ``"overlap-weighted ATE"``).
         level: the confidence level of the interval.
+        contrast: which arm is compared with which, e.g. ``"t='drug' vs t='placebo'"``.
 
-    >>> print(Effect(4.02, 3.85, 4.19, 0.087, "AIPW"))
-    ATE = 4.02 (95% CI 3.85 to 4.19), AIPW
+    >>> e = Effect(4.02, 3.85, 4.19, 0.087, "AIPW", contrast="t=1 vs t=0")
+    >>> print(e)
+    ATE = 4.02 (95% CI 3.85 to 4.19), AIPW; t=1 vs t=0
+    >>> e.to_dict()["p_value"] < 1e-10
+    True
     """
 
     value: float
@@ -62,16 +74,39 @@ class Effect:
     method: str
     estimand: str = "ATE"
     level: float = 0.95
+    contrast: str = ""
 
     def __str__(self) -> str:
-        return (
+        text = (
             f"{self.estimand} = {_fmt(self.value)} ({self.level * 100:g}% CI "
             f"{_fmt(self.ci_low)} to {_fmt(self.ci_high)}), {self.method}"
         )
+        return f"{text}; {self.contrast}" if self.contrast else text
 
     def covers(self, truth: float) -> bool:
         """Whether the interval contains ``truth``."""
         return self.ci_low <= truth <= self.ci_high
+
+    @property
+    def p_value(self) -> float:
+        """Two-sided p-value of ``value = 0`` under the normal approximation of the interval."""
+        if not self.std_error > 0 or not math.isfinite(self.std_error):
+            return math.nan
+        return float(2 * stats.norm.sf(abs(self.value) / self.std_error))
+
+    def to_dict(self) -> dict[str, Any]:
+        """Every field and the p-value, as plain JSON-serialisable values."""
+        return {
+            "estimand": self.estimand,
+            "contrast": self.contrast,
+            "value": self.value,
+            "ci_low": self.ci_low,
+            "ci_high": self.ci_high,
+            "level": self.level,
+            "std_error": self.std_error,
+            "p_value": self.p_value,
+            "method": self.method,
+        }
 
 
 def normal_effect(
@@ -96,32 +131,62 @@ class BaseEffectEstimator(BaseEstimator, ABC):
     Subclasses implement ``_fit``, ``_predict_outcomes`` and ``_average`` and declare whether they
     accept more than two treatment arms (``_multi_arm``).
 
-    Treatment arms are the sorted distinct values of ``t`` (``classes_``); ``classes_[0]`` is the
-    control arm against which effects are measured. For a binary treatment the default contrast is
+    Treatment arms are the distinct values of ``t`` (``classes_``); ``classes_[0]`` is the control
+    arm against which effects are measured: the one named by ``fit(..., control=)``, else the
+    smallest value in sorted order (0 of 0/1, False of booleans, the first label alphabetically).
+    Every :class:`Effect` names its contrast. For a binary treatment the default contrast is
     ``classes_[1]`` vs ``classes_[0]``; for more arms pass ``arm=`` to pick the contrast.
+
+    Every estimator checks overlap at fit: a warning names the share of units whose propensity
+    for some arm is below 0.01, and a complete separation of the arms is an error unless
+    ``fit(..., overlap="warn")``. Estimators without a propensity model of their own use a
+    logistic regression for the check.
     """
 
     _multi_arm: ClassVar[bool] = False
     _method: ClassVar[str] = "estimator"
+    #: Whether ``_fit`` checks overlap itself (with the propensity it estimates anyway).
+    _checks_overlap: ClassVar[bool] = False
 
     # -- the public API -------------------------------------------------------------------------
 
-    def fit(self, X: Any, t: Any, y: Any) -> BaseEffectEstimator:
+    def fit(
+        self, X: Any, t: Any, y: Any, *, control: Any = None, overlap: str = "check"
+    ) -> BaseEffectEstimator:
         """Fit the estimator.
 
         Args:
             X: covariates (confounders), array or DataFrame of shape ``(n, d)``.
             t: treatment assignment, shape ``(n,)``; binary, or categorical where the method allows.
             y: outcome, shape ``(n,)``; continuous or 0/1.
+            control: the value of ``t`` that is the control arm (default: the smallest value).
+            overlap: ``"check"`` (a complete separation of the arms is an error) or ``"warn"``
+                (it is a warning: the effect then rests on extrapolation).
 
         Returns:
             ``self``.
 
         Raises:
             DataError: NaN or infinite values, mismatched lengths, a single treatment arm, a
-                non-binary treatment where a binary one is needed, or no overlap.
+                non-binary treatment where a binary one is needed, an unknown ``control``, or no
+                overlap.
         """
-        data = check_fit_data(X, t, y, binary=not self._multi_arm, method=self.method_name)
+        if overlap not in ("check", "warn"):
+            raise ValueError(f"overlap must be 'check' or 'warn', got {overlap!r}")
+        data = check_fit_data(
+            X,
+            t,
+            y,
+            binary=not self._multi_arm,
+            method=self.method_name,
+            control=control,
+            strict_overlap=overlap == "check",
+        )
+        return self._fit_validated(data, check_overlap=True)
+
+    def _fit_validated(self, data: FitData, *, check_overlap: bool) -> BaseEffectEstimator:
+        """Fit on validated data (a bootstrap refit skips the overlap check of its resample: the
+        fit on the whole data made it)."""
         self._check_params()
         for name in [k for k in vars(self) if k.endswith("_") and not k.startswith("_")]:
             delattr(self, name)  # a refit starts from scratch (no stale bootstrap or names)
@@ -129,6 +194,16 @@ class BaseEffectEstimator(BaseEstimator, ABC):
         self.n_features_in_ = data.X.shape[1]
         if data.feature_names is not None:
             self.feature_names_in_ = np.asarray(data.feature_names, dtype=object)
+        if check_overlap:
+            _check_separation(data, self.method_name)
+        if check_overlap and not self._checks_overlap:
+            _check_overlap(
+                _diagnostic_propensity(data),
+                data.t,
+                clip=0.01,
+                method=self.method_name,
+                strict=data.strict_overlap,
+            )
         self._fit(data)
         self.fit_data_ = data
         return self
@@ -136,6 +211,7 @@ class BaseEffectEstimator(BaseEstimator, ABC):
     def predict_outcomes(self, X: Any) -> np.ndarray:
         """Predicted potential outcomes ``E[Y(a) | X]``, shape ``(n, n_arms)``, columns ``classes_``."""
         self._check_fitted()
+        check_feature_names(X, getattr(self, "feature_names_in_", None), self.method_name)
         Xa, _ = check_X(X, n_features=self.n_features_in_)
         return self._predict_outcomes(Xa)
 
@@ -188,7 +264,11 @@ class BaseEffectEstimator(BaseEstimator, ABC):
         self._check_fitted()
         level = check_level(level)
         a = self._arm_index(arm)
-        return self._average(estimand, a, level)
+        name = self.fit_data_.treatment_name
+        contrast = (
+            f"{name}={_label(self.classes_[a])} vs {name}={_label(self.classes_[0])} (control)"
+        )
+        return replace(self._average(estimand, a, level), contrast=contrast)
 
     def _estimand_label(self, estimand: Estimand, arm: int) -> str:
         if len(self.classes_) == 2:
@@ -220,6 +300,50 @@ class BaseEffectEstimator(BaseEstimator, ABC):
                 f"arm={arm!r} is the control arm; effects are measured against it, pick another arm"
             )
         return a
+
+
+def _check_separation(data: FitData, method: str) -> None:
+    """Refuse (or, with ``overlap="warn"``, warn about) treatment arms that a hyperplane in the
+    covariates separates perfectly: complete separation (Albert & Anderson 1984, the case where
+    logistic regression has no finite estimate), the plainest form of no overlap."""
+    import warnings
+
+    from sklearn.linear_model import LogisticRegression
+
+    from deepcausal.errors import OverlapWarning
+
+    Z = _standardised(data.X)
+    with warnings.catch_warnings():  # a separable problem does not converge: that is the finding
+        warnings.simplefilter("ignore")
+        model = LogisticRegression(C=1e4, max_iter=500).fit(Z, data.t)
+    if not np.array_equal(model.predict(Z), data.t):
+        return
+    message = (
+        f"{method}: no overlap: a linear function of the covariates separates the treatment arms "
+        "completely (every unit is classified into its own arm); treated and control units share "
+        "no covariate region, so the effect is not identified from these data; restrict the "
+        "population or the covariates"
+    )
+    if data.strict_overlap:
+        raise DataError(message + ' (fit(..., overlap="warn") accepts it with a warning)')
+    warnings.warn(message, OverlapWarning, stacklevel=4)
+
+
+def _standardised(X: np.ndarray) -> np.ndarray:
+    scale = X.std(axis=0)
+    return np.asarray((X - X.mean(axis=0)) / np.where(scale > 0, scale, 1.0))
+
+
+def _diagnostic_propensity(data: FitData) -> np.ndarray:
+    """``P(T = a | X)`` by a logistic regression on standardised covariates, for the overlap
+    check of estimators that have no propensity model of their own (not used for estimation)."""
+    from sklearn.linear_model import LogisticRegression
+
+    Z = _standardised(data.X)
+    model = LogisticRegression(max_iter=1000).fit(Z, data.t)
+    out = np.zeros((Z.shape[0], len(data.classes)))
+    out[:, model.classes_.astype(int)] = model.predict_proba(Z)
+    return out
 
 
 def influence_effect(

@@ -9,11 +9,14 @@ around the full-data estimate (Efron & Tibshirani 1993, ch. 6 and 13).
 from __future__ import annotations
 
 import math
+import warnings
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import numpy as np
 from sklearn.base import clone
 
+from deepcausal.errors import OverlapWarning
 from deepcausal.estimators._base import Effect, Estimand, normal_effect
 from deepcausal.estimators._nuisance import seeds
 
@@ -38,7 +41,6 @@ def bootstrap_replicates(
     """
     d = est.fit_data_
     k = len(d.classes)
-    labels = d.classes[d.t]
     resample_seed, *refit_seeds = seeds(random_state, n_bootstrap + 1)
     rng = np.random.default_rng(resample_seed)
     arm_rows = [np.nonzero(d.t == a)[0] for a in range(k)]
@@ -46,7 +48,9 @@ def bootstrap_replicates(
     for b, seed in enumerate(refit_seeds):
         idx = np.concatenate([rng.choice(r, size=r.size, replace=True) for r in arm_rows])
         rep = clone(est).set_params(random_state=seed)
-        rep.fit(d.X[idx], labels[idx], d.y[idx])
+        with warnings.catch_warnings():  # the fit on the whole data reported overlap already
+            warnings.simplefilter("ignore", OverlapWarning)
+            rep._fit_validated(replace(d, X=d.X[idx], t=d.t[idx], y=d.y[idx]), check_overlap=False)
         mu = rep.predict_outcomes(d.X[idx])
         for a in range(1, k):
             out[b, 0, a], out[b, 1, a] = plug_in_averages(mu, d.t[idx], a)

@@ -71,6 +71,7 @@ class DML(BaseEffectEstimator):
     """
 
     _method = "DML"
+    _checks_overlap = True
 
     def __init__(
         self,
@@ -118,7 +119,7 @@ class DML(BaseEffectEstimator):
             e[test] = predict_proba_arms(m_t, X[test], 2)
             self.outcome_models_.append(m_y)
             self.treatment_models_.append(m_t)
-        check_overlap(e, t, clip=0.01, method=self.method_name)
+        check_overlap(e, t, clip=0.01, method=self.method_name, strict=data.strict_overlap)
         self.propensity_ = e
         y_res = y - ell
         t_res = t - e[:, 1]

@@ -88,6 +88,7 @@ class DragonNet(NeuralEffectEstimator):
     """
 
     _method: ClassVar[str] = "DragonNet"
+    _checks_overlap: ClassVar[bool] = True
     _default_config: ClassVar[TrainConfig] = DRAGONNET_TRAINING
 
     def __init__(
@@ -164,7 +165,13 @@ class DragonNet(NeuralEffectEstimator):
         super()._fit(data)
         self.mu_ = self._predict_outcomes(data.X)
         self.propensity_ = self._propensity(data.X)
-        check_overlap(self.propensity_, data.t, clip=self.clip, method=self.method_name)
+        check_overlap(
+            self.propensity_,
+            data.t,
+            clip=self.clip,
+            method=self.method_name,
+            strict=data.strict_overlap,
+        )
 
     def predict_propensity(self, X: Any) -> np.ndarray:
         """The propensity head's ``P(T = a | X)``, shape ``(n, 2)``."""

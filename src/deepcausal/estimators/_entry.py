@@ -79,6 +79,15 @@ def covariate_matrix(data: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFra
     if not columns:
         return pd.DataFrame({_CONSTANT: np.ones(len(data))}, index=data.index)
     frame = data.loc[:, list(columns)]
+    for c in columns:
+        missing = frame[c].isna().to_numpy()
+        if missing.any():
+            rows = frame.index[missing][:5].tolist()
+            raise DataError(
+                f"adjustment column {c!r} has {int(missing.sum())} missing value(s) (rows "
+                f"{rows}{', ...' if missing.sum() > 5 else ''}); impute or drop them first: a "
+                "missing value is never read as a level or a number"
+            )
     categorical = [
         c
         for c in columns
@@ -100,6 +109,7 @@ def estimate_effect(
     method: str = "dragonnet",
     *,
     level: float = 0.95,
+    control: Any = None,
     **kwargs: Any,
 ) -> EffectEstimate:
     """Estimate the average effect of ``treatment`` on ``outcome`` using the causal graph.
@@ -116,6 +126,7 @@ def estimate_effect(
         outcome: the outcome column (continuous or 0/1).
         method: one of :data:`METHODS` (``"dragonnet"``, ``"cfr"``, ``"aipw"``, ...).
         level: confidence level of the interval.
+        control: the treatment value of the control arm (default: the smallest value).
         **kwargs: hyper-parameters of the estimator (e.g. ``random_state=0``).
 
     Returns:
@@ -152,6 +163,12 @@ def estimate_effect(
     missing = [c for c in (treatment, outcome) if c not in data.columns]
     if missing:
         raise DataError(f"data has no column {missing[0]!r}; columns are {list(data.columns)}")
+    if outcome not in g.descendants(treatment):
+        raise DeepCausalError(
+            f"the effect of {treatment} on {outcome} is zero in this graph: there is no directed "
+            f"path from {treatment} to {outcome}, so changing {treatment} cannot change "
+            f"{outcome} (if you expected one, check the direction of the edges)"
+        )
     estimand = identify(g, treatment, outcome)
     sets = g.backdoor_adjustment_sets(treatment, outcome)
     if not sets:
@@ -171,7 +188,7 @@ def estimate_effect(
     adjustment = tuple(sorted(observed[0], key=order.__getitem__))
     X = covariate_matrix(data, adjustment)
     estimator = METHODS[method](**kwargs)
-    estimator.fit(X, data[treatment].to_numpy(), data[outcome].to_numpy())
+    estimator.fit(X, data[treatment], data[outcome].to_numpy(), control=control)
     return EffectEstimate(
         estimand=estimand,
         adjustment_set=adjustment,

@@ -62,6 +62,7 @@ class IPW(BaseEffectEstimator):
 
     _multi_arm = True
     _method = "IPW (Hajek)"
+    _checks_overlap = True
 
     def __init__(
         self,
@@ -90,7 +91,7 @@ class IPW(BaseEffectEstimator):
         model.fit(X, t)
         self.propensity_model_ = model
         e_raw = predict_proba_arms(model, X, k)
-        check_overlap(e_raw, t, clip=self.clip, method=self.method_name)
+        check_overlap(e_raw, t, clip=self.clip, method=self.method_name, strict=data.strict_overlap)
         self.propensity_ = e_raw
         e = clip_propensity(e_raw, self.clip)
         own = e[np.arange(len(t)), t]

@@ -68,6 +68,7 @@ class PSMatching(BaseEffectEstimator):
     """
 
     _method = "PS matching"
+    _checks_overlap = True
 
     def __init__(
         self,
@@ -97,7 +98,7 @@ class PSMatching(BaseEffectEstimator):
         model.fit(X, t)
         self.propensity_model_ = model
         e = predict_proba_arms(model, X, 2)
-        check_overlap(e, t, clip=0.0, method=self.method_name)
+        check_overlap(e, t, clip=0.0, method=self.method_name, strict=data.strict_overlap)
         self.propensity_ = e
         s = _logit(e[:, 1])
         self.score_ = s

@@ -147,7 +147,9 @@ def plot_overlap(propensity: Any, t: Any, *, ax: Axes | None = None, bins: int =
     return ax
 
 
-def check_overlap(propensity: np.ndarray, t: np.ndarray, *, clip: float, method: str) -> None:
+def check_overlap(
+    propensity: np.ndarray, t: np.ndarray, *, clip: float, method: str, strict: bool = True
+) -> None:
     """Refuse data whose propensities separate an arm completely; warn about extreme propensities.
 
     Args:
@@ -155,6 +157,8 @@ def check_overlap(propensity: np.ndarray, t: np.ndarray, *, clip: float, method:
         t: arm codes ``0..k-1``.
         clip: propensities below ``clip`` count as a poor-overlap warning.
         method: the estimator's name, for messages.
+        strict: whether a complete separation is an error; ``fit(..., overlap="warn")`` turns it
+            into an :class:`OverlapWarning` for a user who accepts extrapolation.
 
     Raises:
         DataError: the propensity of some arm is higher for every unit in that arm than for every
@@ -169,12 +173,16 @@ def check_overlap(propensity: np.ndarray, t: np.ndarray, *, clip: float, method:
     for a in arms:
         inside, outside = propensity[t == a, a], propensity[t != a, a]
         if inside.size and outside.size and outside.max() < inside.min():
-            raise DataError(
+            message = (
                 f"{method}: no overlap: the estimated propensity of arm {a} separates the arms "
                 f"completely (max {outside.max():.3g} outside the arm < min {inside.min():.3g} "
                 "inside it); treated and control units share no covariate region, so the effect "
                 "is not identified from these data; restrict the population or the covariates"
             )
+            if strict:
+                raise DataError(message + ' (fit(..., overlap="warn") accepts it with a warning)')
+            warnings.warn(message, OverlapWarning, stacklevel=3)
+            return
     low = propensity < clip
     if low.any():
         n_units = int(low.any(axis=1).sum())

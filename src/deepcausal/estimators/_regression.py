@@ -43,7 +43,7 @@ class RegressionAdjustment(BaseEffectEstimator):
         >>> import numpy as np
         >>> rng = np.random.default_rng(0)
         >>> X = rng.normal(size=(500, 2))
-        >>> t = rng.binomial(1, 1 / (1 + np.exp(-X[:, 0])))
+        >>> t = rng.binomial(1, 1 / (1 + np.exp(-0.5 * X[:, 0])))
         >>> y = 2.0 * t + X @ [1.0, -1.0] + rng.normal(size=500)
         >>> est = RegressionAdjustment(n_bootstrap=20, random_state=0).fit(X, t, y)
         >>> abs(est.ate().value - 2.0) < 0.3

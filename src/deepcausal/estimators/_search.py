@@ -101,6 +101,8 @@ class EffectSearch(BaseEffectEstimator):
 
     _multi_arm: ClassVar[bool] = True
 
+    _checks_overlap = True  # every candidate checks it on its own fit
+
     def __init__(
         self,
         estimator: BaseEffectEstimator,
@@ -193,12 +195,16 @@ class EffectSearch(BaseEffectEstimator):
             scale = np.where(scale > 0, scale, 1.0)
             tau_nn = nearest_neighbour_effects(data.X[held] / scale, data.t[held], data.y[held])
         labels = data.classes[data.t]
+        keep = {
+            "control": data.classes[0],
+            "overlap": "check" if data.strict_overlap else "warn",
+        }  # the candidates see the same arms and the same overlap rule
         self.results_: list[dict[str, Any]] = []
         grid = list(ParameterGrid(self.param_grid))
         bar = tqdm(grid, desc="EffectSearch", disable=not self.progress, leave=False)
         for params in bar:
             est = self._candidate(params)
-            est.fit(data.X[train], labels[train], data.y[train])
+            est.fit(data.X[train], labels[train], data.y[train], **keep)
             score = self._score(est, data, held, tau_nn)
             if not math.isfinite(score):
                 raise DataError(f"EffectSearch: candidate {params} scored {score}")
@@ -208,7 +214,7 @@ class EffectSearch(BaseEffectEstimator):
         self.best_params_: dict[str, Any] = grid[best]
         self.best_score_ = float(self.results_[best]["score"])
         refit = self._candidate(self.best_params_)
-        self.best_estimator_: BaseEffectEstimator = refit.fit(data.X, labels, data.y)
+        self.best_estimator_: BaseEffectEstimator = refit.fit(data.X, labels, data.y, **keep)
 
     def _predict_outcomes(self, X: np.ndarray) -> np.ndarray:
         return self.best_estimator_._predict_outcomes(X)

@@ -25,8 +25,11 @@ class FitData:
         X: covariates, float64, shape ``(n, d)``.
         t: treatment as integer codes ``0..k-1`` (index into ``classes``), shape ``(n,)``.
         y: outcome, float64, shape ``(n,)``.
-        classes: the distinct treatment values in sorted order; ``classes[0]`` is the control arm.
+        classes: the distinct treatment values; ``classes[0]`` is the control arm (the one the
+            user named with ``control=``, else the smallest in sorted order), the rest sorted.
         feature_names: column names when ``X`` was a DataFrame, else ``None``.
+        treatment_name: the name of ``t`` (a Series' name), ``"t"`` otherwise.
+        strict_overlap: whether a complete separation of the arms is an error (else a warning).
     """
 
     X: np.ndarray
@@ -34,6 +37,8 @@ class FitData:
     y: np.ndarray
     classes: np.ndarray
     feature_names: tuple[str, ...] | None
+    treatment_name: str = "t"
+    strict_overlap: bool = True
 
 
 def _column_label(feature_names: tuple[str, ...] | None, j: int) -> str:
@@ -101,14 +106,17 @@ def _check_vector(v: Any, name: str, n: int) -> np.ndarray:
     return arr
 
 
-def check_treatment(t: Any, n: int, *, binary: bool, method: str) -> tuple[np.ndarray, np.ndarray]:
-    """Validate a treatment vector; return ``(codes, classes)`` with ``classes`` sorted.
+def check_treatment(
+    t: Any, n: int, *, binary: bool, method: str, control: Any = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Validate a treatment vector; return ``(codes, classes)`` with the control arm first.
 
     Args:
         t: treatment assignments (numbers, booleans or labels).
         n: the number of rows of ``X``.
         binary: whether the method needs exactly two arms.
         method: the estimator's name, for error messages.
+        control: the control arm's value; ``None`` takes the smallest value (sorted order).
     """
     arr = _check_vector(t, "t", n)
     if arr.dtype.kind in "fc":
@@ -145,6 +153,16 @@ def check_treatment(t: Any, n: int, *, binary: bool, method: str) -> tuple[np.nd
         raise DataError(
             f"treatment arm {arm!r} has {int(counts.min())} unit(s); each arm needs >= 2"
         )
+    if control is not None:
+        matches = [i for i, c in enumerate(classes.tolist()) if c == control]
+        if not matches:
+            raise DataError(
+                f"control={control!r} is not a value of t; t takes {classes.tolist()[:10]}"
+            )
+        order = np.array([matches[0], *(i for i in range(len(classes)) if i != matches[0])])
+        rank = np.empty_like(order)
+        rank[order] = np.arange(len(order))
+        classes, codes = classes[order], rank[codes]
     return codes.astype(np.int64), classes
 
 
@@ -165,12 +183,50 @@ def check_outcome(y: Any, n: int) -> np.ndarray:
     return arr
 
 
-def check_fit_data(X: Any, t: Any, y: Any, *, binary: bool, method: str) -> FitData:
+def check_fit_data(
+    X: Any,
+    t: Any,
+    y: Any,
+    *,
+    binary: bool,
+    method: str,
+    control: Any = None,
+    strict_overlap: bool = True,
+) -> FitData:
     """Validate ``(X, t, y)`` for ``fit``."""
     Xa, names = check_X(X)
-    codes, classes = check_treatment(t, Xa.shape[0], binary=binary, method=method)
+    codes, classes = check_treatment(t, Xa.shape[0], binary=binary, method=method, control=control)
     ya = check_outcome(y, Xa.shape[0])
-    return FitData(X=Xa, t=codes, y=ya, classes=classes, feature_names=names)
+    name = str(t.name) if isinstance(t, pd.Series) and t.name is not None else "t"
+    return FitData(
+        X=Xa,
+        t=codes,
+        y=ya,
+        classes=classes,
+        feature_names=names,
+        treatment_name=name,
+        strict_overlap=strict_overlap,
+    )
+
+
+def check_feature_names(X: Any, fitted: np.ndarray | None, method: str) -> None:
+    """Refuse a DataFrame whose columns differ from those seen at fit, by name or by order
+    (scikit-learn's rule): columns are never matched by position when they have names."""
+    if not isinstance(X, pd.DataFrame) or fitted is None:
+        return
+    columns, expected = [str(c) for c in X.columns], [str(c) for c in fitted]
+    if columns == expected:
+        return
+    missing = [c for c in expected if c not in columns]
+    extra = [c for c in columns if c not in expected]
+    if missing or extra:
+        raise DataError(
+            f"{method}: X has other columns than at fit: missing {missing}, unexpected {extra}"
+        )
+    raise DataError(
+        f"{method}: X has the columns seen at fit in another order ({columns}; fit: {expected}); "
+        "align them by name with X[estimator.feature_names_in_]"
+    )
 
 
 def resolve_outcome_type(
