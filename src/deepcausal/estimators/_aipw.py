@@ -69,8 +69,9 @@ class AIPW(BaseEffectEstimator):
     continuous or 0/1 outcomes (pass a regressor, or a classifier for a 0/1 outcome).
 
     Args:
-        outcome_model: scikit-learn regressor for ``μ_a`` (default: gradient boosting).
-        propensity_model: scikit-learn classifier with ``predict_proba`` (default: logistic regression).
+        outcome_model: scikit-learn regressor for ``μ_a`` (default: histogram gradient boosting).
+        propensity_model: scikit-learn classifier with ``predict_proba`` (default: histogram
+            gradient boosting with probabilities calibrated by Platt scaling).
         n_folds: number of cross-fitting folds (at least 2).
         clip: propensities are clipped to ``[clip, 1 - clip]`` (a warning reports how many).
         random_state: seed for the folds and for unseeded learners.

@@ -308,25 +308,41 @@ def _check_separation(data: FitData, method: str) -> None:
     logistic regression has no finite estimate), the plainest form of no overlap."""
     import warnings
 
-    from sklearn.linear_model import LogisticRegression
-
     from deepcausal.errors import OverlapWarning
 
     Z = _standardised(data.X)
-    with warnings.catch_warnings():  # a separable problem does not converge: that is the finding
-        warnings.simplefilter("ignore")
-        model = LogisticRegression(C=1e4, max_iter=500).fit(Z, data.t)
-    if not np.array_equal(model.predict(Z), data.t):
+    arms = (1,) if len(data.classes) == 2 else range(len(data.classes))
+    separated = [a for a in arms if _linearly_separable(Z, data.t == a)]
+    if not separated:
         return
+    arm = _label(data.classes[separated[0]])
     message = (
-        f"{method}: no overlap: a linear function of the covariates separates the treatment arms "
-        "completely (every unit is classified into its own arm); treated and control units share "
-        "no covariate region, so the effect is not identified from these data; restrict the "
-        "population or the covariates"
+        f"{method}: no overlap: a linear function of the covariates separates the units with "
+        f"{data.treatment_name}={arm} from the others completely; the arms share no covariate "
+        "region, so the effect is not identified from these data; restrict the population or "
+        "the covariates"
     )
     if data.strict_overlap:
         raise DataError(message + ' (fit(..., overlap="warn") accepts it with a warning)')
     warnings.warn(message, OverlapWarning, stacklevel=4)
+
+
+def _linearly_separable(Z: np.ndarray, inside: np.ndarray) -> bool:
+    """Whether a hyperplane separates the rows ``inside`` from the others strictly: the linear
+    program ``find w, b with s_i (w·z_i + b) >= 1`` (``s_i = ±1``) is feasible."""
+    from scipy.optimize import linprog
+
+    sign = np.where(inside, 1.0, -1.0)
+    A = -sign[:, None] * np.column_stack([Z, np.ones(len(Z))])
+    width = Z.shape[1] + 1
+    result = linprog(
+        np.zeros(width),
+        A_ub=A,
+        b_ub=-np.ones(len(Z)),
+        bounds=[(None, None)] * width,
+        method="highs",
+    )
+    return bool(result.status == 0)
 
 
 def _standardised(X: np.ndarray) -> np.ndarray:

@@ -1,12 +1,14 @@
-"""Double machine learning for the partially linear model (Chernozhukov et al. 2018)."""
+"""Double machine learning: the interactive and the partially linear model (Chernozhukov et al. 2018)."""
 
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import Any, Literal
 
 import numpy as np
 
+from deepcausal.estimators._aipw import AIPW
 from deepcausal.estimators._base import BaseEffectEstimator, Effect, Estimand, normal_effect
 from deepcausal.estimators._nuisance import (
     check_learner,
@@ -21,13 +23,21 @@ from deepcausal.estimators._nuisance import (
 from deepcausal.estimators._overlap import check_overlap
 from deepcausal.estimators._validation import FitData
 
-CateForm = Literal["constant", "linear"]
+CateForm = Literal["interactive", "constant", "linear"]
 
 
 class DML(BaseEffectEstimator):
-    """Double/debiased machine learning in the partially linear model, cross-fitted.
+    """Double/debiased machine learning, cross-fitted (Chernozhukov et al. 2018).
 
-    The model is ``Y = θ(X)·T + g(X) + U`` with ``E[U | X, T] = 0`` (Robinson 1988). The nuisances
+    ``cate="interactive"`` (the default) is the interactive regression model (IRM), §5.1 of the
+    paper and DoubleML's ``DoubleMLIRM``: ``Y = g(T, X) + U``, ``T = m(X) + V``, with no restriction
+    on how the effect varies. ``g(0, X)``, ``g(1, X)`` and ``m(X)`` are cross-fitted and the ATE is
+    the mean of the doubly robust (AIPW) score, the ATT that of the ATTE score; propensities are
+    clipped to ``[0.01, 0.99]`` as DoubleML trims them. It estimates the ATE whatever the effect's
+    heterogeneity.
+
+    ``cate="constant"`` and ``cate="linear"`` are the partially linear model (PLR)
+    ``Y = θ(X)·T + g(X) + U`` with ``E[U | X, T] = 0`` (Robinson 1988). The nuisances
     ``ℓ(X) = E[Y | X]`` and ``m(X) = P(T = 1 | X)`` are fit on K-1 folds and evaluated on the
     held-out fold; ``θ`` solves the Neyman-orthogonal score
     ``E[(Ỹ - θ(X) T̃) T̃] = 0`` with residuals ``Ỹ = Y - ℓ(X)``, ``T̃ = T - m(X)``
@@ -40,17 +50,21 @@ class DML(BaseEffectEstimator):
       ``Ỹ`` on ``T̃ · [1, X - X̄]``; the ATE on the fit data is ``β₀``, the ATT the mean of
       ``θ(X)`` over the treated; intervals from the heteroskedasticity-robust sandwich.
 
-    Under a non-constant effect the constant-θ estimator targets a variance-weighted average
-    effect, not the ATE; use :class:`AIPW` for the ATE in that case. Binary treatment only.
+    Under a non-constant effect the constant-θ estimator targets the overlap-weighted average
+    effect ``E[m(X)(1 - m(X)) τ(X)] / E[m(X)(1 - m(X))]``, not the ATE, and its :class:`Effect`
+    says so (``estimand="overlap-weighted ATE"``); it is the ATE only when the effect is constant.
+    Binary treatment only.
     Cross-fitted propensities outside ``[0.01, 0.99]`` raise an
     :class:`~deepcausal.errors.OverlapWarning` (they are not clipped: the score never divides by
     them, but such units carry almost no information about the effect).
 
     Args:
-        outcome_model: scikit-learn regressor for ``ℓ(X) = E[Y | X]`` (default: gradient boosting).
-        treatment_model: scikit-learn classifier for ``m(X)`` (default: logistic regression).
+        outcome_model: scikit-learn regressor for ``ℓ(X) = E[Y | X]`` (PLR) or ``g(a, X)`` (IRM)
+            (default: histogram gradient boosting).
+        treatment_model: scikit-learn classifier for ``m(X)`` (default: histogram gradient
+            boosting with calibrated probabilities).
         n_folds: number of cross-fitting folds.
-        cate: ``"constant"`` or ``"linear"`` effect model.
+        cate: ``"interactive"`` (IRM), ``"constant"`` or ``"linear"`` (PLR).
         random_state: seed for the folds and for unseeded learners.
 
     Attributes:
@@ -68,6 +82,8 @@ class DML(BaseEffectEstimator):
         >>> y = 1.5 * t + np.sin(X[:, 0]) + rng.normal(size=500)
         >>> abs(DML(LinearRegression(), random_state=0).fit(X, t, y).ate().value - 1.5) < 0.3
         True
+        >>> DML(LinearRegression(), cate="constant", random_state=0).fit(X, t, y).ate().estimand
+        'overlap-weighted ATE'
     """
 
     _method = "DML"
@@ -79,7 +95,7 @@ class DML(BaseEffectEstimator):
         treatment_model: Any = None,
         *,
         n_folds: int = 5,
-        cate: CateForm = "constant",
+        cate: CateForm = "interactive",
         random_state: int | None = None,
     ) -> None:
         self.outcome_model = outcome_model
@@ -93,8 +109,10 @@ class DML(BaseEffectEstimator):
         check_learner(self.treatment_model, "treatment_model", needs_proba=True)
         if int(self.n_folds) < 2:
             raise ValueError(f"n_folds must be >= 2 for cross-fitting, got {self.n_folds}")
-        if self.cate not in ("constant", "linear"):
-            raise ValueError(f"cate must be 'constant' or 'linear', got {self.cate!r}")
+        if self.cate not in ("interactive", "constant", "linear"):
+            raise ValueError(
+                f"cate must be 'interactive', 'constant' or 'linear', got {self.cate!r}"
+            )
 
     def _features(self, X: np.ndarray) -> np.ndarray:
         if self.cate == "constant":
@@ -102,6 +120,21 @@ class DML(BaseEffectEstimator):
         return np.column_stack([np.ones(X.shape[0]), (X - self.x_mean_) / self.x_scale_])
 
     def _fit(self, data: FitData) -> None:
+        if self.cate == "interactive":
+            # the IRM's score is the cross-fitted AIPW score: one implementation serves both
+            self.irm_ = AIPW(
+                self.outcome_model,
+                self.treatment_model,
+                n_folds=self.n_folds,
+                clip=0.01,
+                random_state=self.random_state,
+            )._fit_validated(data, check_overlap=False)
+            self.propensity_ = self.irm_.propensity_
+            check_overlap(
+                self.propensity_, data.t, clip=0.01, method=self.method_name,
+                strict=data.strict_overlap,
+            )  # fmt: skip
+            return
         X, t, y = data.X, data.t, data.y
         n = X.shape[0]
         split_seed, *model_seeds = seeds(self.random_state, 1 + 2 * self.n_folds)
@@ -139,6 +172,8 @@ class DML(BaseEffectEstimator):
         self.coef_cov_ = dof * bread @ meat @ bread
 
     def _predict_outcomes(self, X: np.ndarray) -> np.ndarray:
+        if self.cate == "interactive":
+            return self.irm_._predict_outcomes(X)
         ell = np.mean([predict_mean(m, X) for m in self.outcome_models_], axis=0)
         m = np.mean([predict_proba_arms(p, X, 2)[:, 1] for p in self.treatment_models_], axis=0)
         theta = self._features(X) @ self.coef_
@@ -146,11 +181,13 @@ class DML(BaseEffectEstimator):
         return np.column_stack([mu0, mu0 + theta])
 
     def _average(self, estimand: Estimand, arm: int, level: float) -> Effect:
+        method = f"{self.method_name} ({self.cate})"
+        if self.cate == "interactive":
+            return replace(self.irm_._average(estimand, arm, level), method=method)
         d = self.fit_data_
         rows = d.X if estimand == "ATE" else d.X[d.t == 1]
         a = self._features(rows).mean(axis=0)
         value = float(a @ self.coef_)
         se = math.sqrt(max(float(a @ self.coef_cov_ @ a), 0.0))
-        return normal_effect(
-            value, se, level=level, method=f"{self.method_name} ({self.cate})", estimand=estimand
-        )
+        label = "overlap-weighted ATE" if self.cate == "constant" else estimand
+        return normal_effect(value, se, level=level, method=method, estimand=label)

@@ -10,7 +10,7 @@ from deepcausal.estimators._base import BaseEffectEstimator, Effect, Estimand, i
 from deepcausal.estimators._nuisance import (
     check_learner,
     default_linear_outcome_model,
-    default_propensity_model,
+    default_logistic_propensity_model,
     fresh,
     predict_proba_arms,
     seeds,
@@ -87,7 +87,7 @@ class IPW(BaseEffectEstimator):
         X, t, y = data.X, data.t, data.y
         k = len(data.classes)
         seed_p, *seed_m = seeds(self.random_state, 1 + k)
-        model = fresh(self.propensity_model, default_propensity_model(), seed_p)
+        model = fresh(self.propensity_model, default_logistic_propensity_model(), seed_p)
         model.fit(X, t)
         self.propensity_model_ = model
         e_raw = predict_proba_arms(model, X, k)

@@ -13,7 +13,7 @@ from deepcausal.errors import DataError, OverlapWarning
 from deepcausal.estimators._base import BaseEffectEstimator, Effect, Estimand, normal_effect
 from deepcausal.estimators._nuisance import (
     check_learner,
-    default_propensity_model,
+    default_logistic_propensity_model,
     fresh,
     predict_proba_arms,
     seeds,
@@ -93,7 +93,9 @@ class PSMatching(BaseEffectEstimator):
     def _fit(self, data: FitData) -> None:
         X, t = data.X, data.t
         model = fresh(
-            self.propensity_model, default_propensity_model(), seeds(self.random_state, 1)[0]
+            self.propensity_model,
+            default_logistic_propensity_model(),
+            seeds(self.random_state, 1)[0],
         )
         model.fit(X, t)
         self.propensity_model_ = model
