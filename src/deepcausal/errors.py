@@ -11,6 +11,7 @@ __all__ = [
     "CapabilityError",
     "ConvergenceWarning",
     "DataError",
+    "DataWarning",
     "DeepCausalError",
     "GraphError",
     "KnowledgeError",
@@ -77,6 +78,10 @@ class KnowledgeError(DeepCausalError, ValueError):
 
 class ConvergenceWarning(UserWarning):
     """An optimiser stopped before it converged."""
+
+
+class DataWarning(UserWarning):
+    """The data are too few or too extreme for a reliable answer; the answer comes with this."""
 
 
 class OverlapWarning(UserWarning):

@@ -215,3 +215,21 @@ def test_fit_chooses_families_per_node_and_counterfactuals_say_what_they_rest_on
     assert "either --mechanisms" in capsys.readouterr().err
     assert main([*argv, "--mechanisms", "difusion"]) == 1
     assert "unknown mechanism family 'difusion'" in capsys.readouterr().err
+
+
+def test_na_marks_missing_cells_and_a_mixed_column_is_named(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    csv, graph = _table(tmp_path)
+    frame = pd.read_csv(csv).astype({"x2": str})
+    frame.loc[[2, 5], "x2"] = "?"
+    frame.to_csv(csv, index=False)
+    argv = ["fit", str(csv), "--graph", graph, "--out", str(tmp_path / "m"), "--epochs", "1",
+            "--no-progress"]  # fmt: skip
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert "'x2' mixes numbers with text: ['?'] in 2 row(s) (first rows [2, 5])" in err
+    assert "--na '?'" in err
+    assert main([*argv, "--na", "?"]) == 1  # now missing values, which a fit refuses by name
+    again = capsys.readouterr().err
+    assert "'x2'" in again and "NaN" in again

@@ -126,3 +126,16 @@ def test_encoder_errors() -> None:
         TabularEncoder({"x": 1})  # type: ignore[arg-type]
     with pytest.raises(SchemaError, match="no valid mean/std"):
         TabularEncoder.from_dict({"schema": _schema().to_dict(), "mean": {}, "std": {}})
+
+
+@pytest.mark.parametrize("scale", [1e200, 1e-200])
+def test_astronomical_and_tiny_scales_are_standardised_exactly(scale: float) -> None:
+    """Squares of 1e200 overflow and of 1e-200 underflow; the statistics are taken on the data
+    divided by a power of two near its magnitude, so both encode to unit scale and decode back."""
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"x": rng.normal(size=300) * scale})
+    enc = TabularEncoder(Schema.infer(df)).fit(df)
+    z = enc.encode(df)["x"].ravel()
+    assert np.isfinite(z).all() and abs(float(z.std()) - 1.0) < 1e-6
+    back = enc.decode({"x": z})["x"].to_numpy()
+    assert np.allclose(back, df["x"].to_numpy(), rtol=1e-6, atol=0)

@@ -214,7 +214,7 @@ def test_discover_checks_its_input() -> None:
         discover(good.assign(b=["x", "y", "z"]))
     with pytest.raises(DataError, match="2-d"):
         discover(np.zeros(5))
-    with pytest.raises(TypeError, match="bogus"):
+    with pytest.raises(ValueError, match="bogus"):
         discover(good, method="pc", bogus=1)
     with pytest.raises(ValueError, match="alpha"):
         discover(good, method="pc", alpha=1.5)

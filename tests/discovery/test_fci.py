@@ -19,7 +19,8 @@ from deepcausal.graph import CausalGraph
 
 
 def _placeholder(nodes: list[str]) -> pd.DataFrame:
-    return pd.DataFrame(np.zeros((2, len(nodes))), columns=nodes)
+    # more rows than variables, or discovery warns that the data are too few
+    return pd.DataFrame(np.zeros((len(nodes) + 1, len(nodes))), columns=nodes)
 
 
 def _edge_set(edges: list[Edge], order: list[str]) -> set[str]:

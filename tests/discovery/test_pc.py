@@ -18,7 +18,8 @@ from deepcausal.metrics._discovery import shd, to_cpdag
 
 
 def _placeholder(nodes: tuple[str, ...] | list[str]) -> pd.DataFrame:
-    return pd.DataFrame(np.zeros((2, len(nodes))), columns=list(nodes))
+    # more rows than variables, or discovery warns that the data are too few
+    return pd.DataFrame(np.zeros((len(nodes) + 1, len(nodes))), columns=list(nodes))
 
 
 def _edge_set(edges: list[Edge], order: tuple[str, ...] | list[str]) -> set[str]:

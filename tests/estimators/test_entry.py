@@ -91,6 +91,7 @@ def _args(tmp_path, frame, **overrides):
         "att": True,
         "seed": 0,
         "debug": False,
+        "na": [],
         "func": effect_cli.run,
     }
     ns.update(overrides)

@@ -42,14 +42,28 @@ def check_output_file(out: str | Path, inputs: Sequence[str | Path]) -> None:
         raise OutputError(f"cannot write --out {out}: {parent} is not writable")
 
 
-def read_table(path: str) -> pd.DataFrame:
-    """Read a CSV (or TSV by extension) file into a DataFrame, with a clear error when it cannot."""
+def add_na_argument(parser: Any) -> None:
+    """The ``--na`` option of every subcommand that reads a table."""
+    parser.add_argument(
+        "--na",
+        action="append",
+        default=[],
+        metavar="TEXT",
+        help="a cell text that marks a missing value, e.g. --na '?' (repeatable)",
+    )
+
+
+def read_table(path: str, na_values: Sequence[str] = ()) -> pd.DataFrame:
+    """Read a CSV (or TSV by extension) file into a DataFrame, with a clear error when it cannot.
+
+    Cells equal to one of ``na_values`` (besides pandas' defaults: empty, ``NA``, ``NaN``, ...)
+    are missing values."""
     file = Path(path)
     if not file.is_file():
         raise DataError(f"no such data file: {file}")
     sep = "\t" if file.suffix.lower() in (".tsv", ".txt") else ","
     try:
-        return pd.read_csv(file, sep=sep)
+        return pd.read_csv(file, sep=sep, na_values=list(na_values) or None)
     except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
         raise DataError(f"cannot read {file} as a table: {exc}") from None
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from deepcausal.cli._common import add_na_argument
+
 
 def add_parser(subparsers: Any) -> None:
     """Register the ``counterfactual`` subcommand."""
@@ -15,6 +17,7 @@ def add_parser(subparsers: Any) -> None:
     )
     parser.add_argument("model", help="directory written by `deepcausal fit`")
     parser.add_argument("--data", required=True, help="CSV file of factual rows")
+    add_na_argument(parser)
     parser.add_argument("--do", action="append", required=True, metavar="NODE=VALUE")
     parser.add_argument("--samples", type=int, default=1, help="draws per row (default 1)")
     parser.add_argument("--seed", type=int, default=None, help="random seed")
@@ -30,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
 
     check_output_file(args.out, inputs=[args.model, args.data])
     scm = DeepSCM.load(args.model)
-    factual = read_table(args.data)
+    factual = read_table(args.data, args.na)
     rows = scm.counterfactual(
         factual, do=parse_assignments(args.do), n_samples=args.samples, random_state=args.seed
     )

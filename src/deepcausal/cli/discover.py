@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from deepcausal.cli._common import add_na_argument
+
 
 def add_parser(subparsers: Any) -> None:
     """Register the ``discover`` subcommand."""
@@ -18,6 +20,7 @@ def add_parser(subparsers: Any) -> None:
         ),
     )
     parser.add_argument("data", help="CSV file, one column per variable")
+    add_na_argument(parser)
     parser.add_argument("--method", default="pc", help="discovery method (default: pc)")
     parser.add_argument(
         "--alpha", type=float, default=None, help="significance level of the CI tests (pc, fci)"
@@ -91,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
         )
     for name in OUTPUT_FILES:
         check_output_file(out / name, inputs=[args.data])
-    data = read_table(args.data)
+    data = read_table(args.data, args.na)
     knowledge = Knowledge(
         required=_edges(args.require), forbidden=_edges(args.forbid), tiers=_tiers(args.tiers)
     )

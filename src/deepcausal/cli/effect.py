@@ -13,6 +13,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from deepcausal.cli._common import add_na_argument
+
 __all__ = ["add_parser", "run"]
 
 _METHODS = (
@@ -42,6 +44,7 @@ def add_parser(subparsers: Any) -> None:
         ),
     )
     parser.add_argument("data", help="CSV file with one row per unit")
+    add_na_argument(parser)
     parser.add_argument("--graph", required=True, help='the graph, e.g. "Z -> T; Z -> Y; T -> Y"')
     parser.add_argument(
         "--treatment", required=True, help="treatment column (binary or categorical)"
@@ -61,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
     from deepcausal.cli._common import read_table
     from deepcausal.estimators import estimate_effect
 
-    data = read_table(args.data)
+    data = read_table(args.data, args.na)
     result = estimate_effect(
         data,
         args.graph,

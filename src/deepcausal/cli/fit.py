@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from deepcausal.cli._common import add_na_argument
+
 
 def add_parser(subparsers: Any) -> None:
     """Register the ``fit`` subcommand."""
@@ -14,6 +16,7 @@ def add_parser(subparsers: Any) -> None:
         description="Fit one neural mechanism per node of a causal DAG and save the model.",
     )
     parser.add_argument("data", help="CSV file with one column per node")
+    add_na_argument(parser)
     parser.add_argument(
         "--graph", required=True, help='the causal DAG, e.g. "Z -> X; X -> Y; Z -> Y"'
     )
@@ -75,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
         progress=not args.no_progress,
     )
     check_destination(args.out, "DeepSCM", overwrite=args.overwrite)
-    data = read_table(args.data)
+    data = read_table(args.data, args.na)
     with torch_threads(args.threads):
         scm.fit(data)
         scm.save(args.out, overwrite=args.overwrite)

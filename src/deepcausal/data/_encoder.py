@@ -68,13 +68,19 @@ class TabularEncoder:
             if var.kind != "continuous":
                 continue
             x = _continuous_block(var, df)
-            mu = x.mean(axis=0)
-            sd = x.std(axis=0)
-            # Same rule as scikit-learn's _handle_zeros_in_scale: a (numerically) constant column
-            # keeps scale 1, so it encodes to zeros instead of dividing by ~0.
+            # Statistics on x / 2^k, where 2^k is the column's magnitude: exact for ordinary data
+            # (dividing by a power of two loses nothing) and free of overflow for data near 1e300
+            # or underflow near 1e-300, whose squares would otherwise be inf or 0.
+            magnitude = np.abs(x).max(axis=0)
+            scale = np.exp2(np.round(np.log2(np.where(magnitude > 0, magnitude, 1.0))))
+            mu = (x / scale).mean(axis=0)
+            sd = (x / scale).std(axis=0)
+            # As scikit-learn's _handle_zeros_in_scale, relative to the column's magnitude: a
+            # (numerically) constant column keeps scale 1, so it encodes to zeros instead of
+            # dividing by ~0.
             tiny = 10 * np.finfo(np.float64).eps * np.maximum(np.abs(mu), 1.0)
-            mean[var.name] = mu
-            std[var.name] = np.where(sd < tiny, 1.0, sd)
+            mean[var.name] = mu * scale
+            std[var.name] = np.where(sd < tiny, 1.0, sd * scale)
         self.mean_, self.std_ = mean, std
         return self
 

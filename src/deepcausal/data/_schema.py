@@ -589,7 +589,27 @@ def _infer_variable(
         return Variable(col, "binary", tuple(distinct))
     if pd.api.types.is_numeric_dtype(dtype):
         return Variable(col, "continuous")
+    _refuse_mixed_numbers_and_text(col, series)
     return _categorical(col, distinct, max_categories)
+
+
+def _refuse_mixed_numbers_and_text(col: str, series: pd.Series) -> None:
+    """A text column whose values are mostly numbers is a numeric column with stray entries
+    (``"?"``, ``"n/a"``, ``"1,5"``): name them and their rows instead of reading hundreds of
+    numbers as categories."""
+    non_null = series.dropna()
+    numbers = pd.to_numeric(non_null.astype(str).str.strip(), errors="coerce")
+    stray = numbers.isna().to_numpy()
+    if not stray.any() or stray.mean() > 0.5:
+        return
+    values = sorted({str(v) for v in non_null[stray]})
+    rows = non_null.index[stray][:5].tolist()
+    raise SchemaError(
+        f"column {col!r} mixes numbers with text: {_values_text(values)} in {int(stray.sum())} "
+        f"row(s) (first rows {rows}) among {len(non_null)} numbers; if they mark missing values, "
+        f"drop those rows or read the file with na_values={values[:3]!r} (on the command line: "
+        f"--na {values[0]!r}); otherwise fix the cells"
+    )
 
 
 def _categorical(col: str, values: Iterable[Any], max_categories: int | None) -> Variable:

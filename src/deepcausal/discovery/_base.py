@@ -19,6 +19,7 @@ from __future__ import annotations
 import importlib
 import itertools
 import time
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, cast, get_args
@@ -26,7 +27,7 @@ from typing import TYPE_CHECKING, Any, Literal, cast, get_args
 import numpy as np
 import pandas as pd
 
-from deepcausal.errors import DataError, KnowledgeError
+from deepcausal.errors import DataError, DataWarning, KnowledgeError
 
 if TYPE_CHECKING:
     from deepcausal.graph import CausalGraph
@@ -713,6 +714,21 @@ def validate_data(data: pd.DataFrame | np.ndarray) -> pd.DataFrame:
     return frame
 
 
+def _check_options(method: str, fn: Any, options: dict[str, Any]) -> None:
+    """Refuse an option the method does not take, naming it and listing those it does."""
+    import inspect
+
+    params = inspect.signature(fn).parameters
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        return
+    taken = [p for p in params if p not in ("data", "knowledge", "random_state")]
+    unknown = sorted(set(options) - set(taken))
+    if unknown:
+        raise ValueError(
+            f"method {method!r} takes no option(s) {unknown}; its options are {sorted(taken)}"
+        )
+
+
 def discover(
     data: pd.DataFrame | np.ndarray,
     method: str = "pc",
@@ -737,7 +753,7 @@ def discover(
         DataError: For invalid data.
         KnowledgeError: For knowledge naming unknown columns.
         ValueError: For an unknown method.
-        TypeError: For an option the method does not take.
+        ValueError: For an option the method does not take (the message lists those it takes).
 
     Example:
         >>> rng = np.random.default_rng(0)
@@ -752,6 +768,16 @@ def discover(
     if not isinstance(knowledge, Knowledge):
         raise KnowledgeError(f"knowledge must be a Knowledge, got {type(knowledge).__name__}")
     knowledge.validate(list(frame.columns))
+    _check_options(method, fn, options)
+    n, d = frame.shape
+    if d >= n and not callable(options.get("ci_test")):  # an oracle test needs no rows
+        warnings.warn(
+            f"{n} rows for {d} variables: with no more rows than variables, independence tests "
+            "have almost no power and scores are degenerate, so most edges the result shows (or "
+            "omits) are not supported by the data; collect more rows or restrict the variables",
+            DataWarning,
+            stacklevel=2,
+        )
     start = time.perf_counter()
     result = fn(frame, knowledge=knowledge, random_state=random_state, **options)
     result.wall_time = time.perf_counter() - start

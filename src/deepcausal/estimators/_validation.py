@@ -82,11 +82,32 @@ def check_X(
             f"{name} has {int((~finite).sum())} NaN or infinite values, the first ({kind}) in row "
             f"{int(rows[0])}, {_column_label(feature_names, j)}; impute or drop them first"
         )
+    _check_magnitude(arr, name, feature_names)
     if n_features is not None and arr.shape[1] != n_features:
         raise DataError(
             f"{name} has {arr.shape[1]} columns, but the estimator was fit on {n_features}"
         )
     return arr, feature_names
+
+
+#: Values beyond this magnitude overflow the squares and products of the learners' arithmetic.
+MAX_MAGNITUDE = 1e100
+
+
+def _check_magnitude(arr: np.ndarray, name: str, feature_names: tuple[str, ...] | None) -> None:
+    """Refuse astronomically scaled columns, naming the first, rather than return inf or NaN."""
+    if arr.size == 0:
+        return
+    big = np.abs(arr).max(axis=0 if arr.ndim == 2 else None)
+    over = np.nonzero(np.atleast_1d(big) > MAX_MAGNITUDE)[0]
+    if over.size:
+        j = int(over[0])
+        where = _column_label(feature_names, j) if arr.ndim == 2 else "its values"
+        raise DataError(
+            f"{name} {where} holds values as large as {float(np.atleast_1d(big)[j]):.3g}, beyond "
+            f"{MAX_MAGNITUDE:g} where the estimators' arithmetic overflows; rescale it (divide by "
+            "a constant: an effect on the rescaled outcome is the effect divided by it)"
+        )
 
 
 def _check_vector(v: Any, name: str, n: int) -> np.ndarray:
@@ -180,6 +201,7 @@ def check_outcome(y: Any, n: int) -> np.ndarray:
         raise DataError(
             f"y has NaN or infinite values (first in row {i}); drop or impute those rows"
         )
+    _check_magnitude(arr, "y", None)
     return arr
 
 

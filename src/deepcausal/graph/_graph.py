@@ -21,7 +21,10 @@ NodeSet = str | Iterable[str]
 def _as_names(nodes: NodeSet) -> list[str]:
     if isinstance(nodes, str):
         return [nodes]
-    return list(nodes)
+    try:
+        return list(nodes)
+    except TypeError:
+        raise GraphError(f"node names must be strings (or a list of them), got {nodes!r}") from None
 
 
 class CausalGraph:
@@ -258,10 +261,12 @@ class CausalGraph:
                 raise GraphError(f"{role} names must be strings, got {name!r}")
         unknown = [n for n in listed if n not in self._index]
         if unknown:
-            raise GraphError(
-                f"unknown {role} {', '.join(map(repr, unknown))}; the graph's nodes are "
-                f"{', '.join(self._nodes)}"
+            known = (
+                f"the graph's nodes are {', '.join(self._nodes)}"
+                if self._nodes
+                else "the graph is empty (no nodes)"
             )
+            raise GraphError(f"unknown {role} {', '.join(map(repr, unknown))}; {known}")
         return tuple(listed)
 
     # ------------------------------------------------------------------ family relations

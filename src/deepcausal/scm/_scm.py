@@ -92,6 +92,8 @@ class DeepSCM:
         progress: bool = True,
     ) -> None:
         self.graph = graph if isinstance(graph, CausalGraph) else CausalGraph(graph)
+        if not self.graph.nodes:
+            raise GraphError("DeepSCM needs a graph with at least one node; the graph is empty")
         if not self.graph.is_dag:
             edges = ", ".join(f"{a} <-> {b}" for a, b in self.graph.bidirected_edges)
             raise GraphError(
@@ -233,8 +235,9 @@ class DeepSCM:
         intervened._interventions = {**self._interventions, **merged}
         if hasattr(self, "mechanisms_"):
             for node, value in merged.items():
-                if not callable(value):
-                    intervened._encode_value(node, value, 1)  # validate now, not at sampling time
+                if not callable(value):  # validate now, not at sampling time
+                    rows = len(np.asarray(value)) if _is_per_row(value) else 1
+                    intervened._encode_value(node, value, rows)
         return intervened
 
     @property
@@ -523,6 +526,15 @@ class DeepSCM:
     ) -> pd.DataFrame:
         arrays = {k: v.detach().cpu().numpy() for k, v in values.items()}
         frame = self.encoder_.decode(arrays, index=index)[list(self.graph.nodes)]
+        for node in frame.columns:
+            if self.schema_[node].kind == "continuous":
+                bad = ~np.isfinite(frame[node].to_numpy(dtype=float))
+                if bad.any():
+                    raise DataError(
+                        f"node {node!r}: {int(bad.sum())} generated value(s) overflowed to inf or "
+                        "NaN in the user's units; the model was asked far outside the range of "
+                        "its training data (check the intervention values)"
+                    )
         for node, value in interventions.items():
             # a set continuous value comes back exactly, not through float32 standardisation
             if self.schema_[node].kind == "continuous" and not callable(value):
