@@ -56,14 +56,31 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--level", type=float, default=0.95, help="confidence level (default 0.95)")
     parser.add_argument("--att", action="store_true", help="also print the effect on the treated")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument(
+        "--refute",
+        action="store_true",
+        help="run the refutation and sensitivity checks (placebo, random common cause, subsets, "
+        "bootstrap, dummy outcome, robustness value, the graph's independences)",
+    )
+    parser.add_argument(
+        "--report", metavar="DIR", help="write an HTML report (and its plots) to this folder"
+    )
+    parser.add_argument("--json", metavar="FILE", help="write the effect (and checks) as JSON")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Run ``deepcausal effect``; returns the exit code."""
-    from deepcausal.cli._common import read_table
-    from deepcausal.estimators import estimate_effect
+    import json
 
+    from deepcausal._atomic import atomic_write_text
+    from deepcausal.cli._common import check_output_file, read_table
+    from deepcausal.estimators import estimate_effect, refute
+
+    report_dir = getattr(args, "report", None)
+    json_file = getattr(args, "json", None)
+    if json_file:
+        check_output_file(json_file, [args.data])
     data = read_table(args.data, args.na)
     result = estimate_effect(
         data,
@@ -78,4 +95,21 @@ def run(args: argparse.Namespace) -> int:
     print(result)
     if att is not None:
         print(att)
+    refutation = refute(result, random_state=args.seed) if getattr(args, "refute", False) else None
+    if refutation is not None:
+        print(refutation)
+    if json_file:
+        content = {
+            "effect": result.effect.to_dict(),
+            "att": att.to_dict() if att is not None else None,
+            "adjustment_set": list(result.adjustment_set),
+            "estimand": str(result.estimand),
+            "checks": refutation.to_frame().to_dict("records") if refutation else None,
+        }
+        atomic_write_text(json_file, json.dumps(content, indent=2, default=str) + "\n")
+        print(f"wrote {json_file}")
+    if report_dir:
+        from deepcausal.report._effect import effect_report
+
+        print(f"report: {effect_report(result, refutation, report_dir, seed=args.seed)}")
     return 0

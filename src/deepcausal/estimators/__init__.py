@@ -15,6 +15,13 @@ from deepcausal.estimators._entry import METHODS, EffectEstimate, estimate_effec
 from deepcausal.estimators._ipw import IPW
 from deepcausal.estimators._matching import PSMatching
 from deepcausal.estimators._overlap import OverlapSummary, overlap_summary, plot_overlap
+from deepcausal.estimators._refute import (
+    CHECKS,
+    Refutation,
+    RefutationReport,
+    refute,
+    robustness_value,
+)
 from deepcausal.estimators._regression import RegressionAdjustment
 from deepcausal.estimators._search import EffectSearch, nearest_neighbour_effects
 from deepcausal.estimators._tarnet import CFR_TRAINING, CFRNet, TARNet
@@ -22,6 +29,7 @@ from deepcausal.estimators._tarnet import CFR_TRAINING, CFRNet, TARNet
 __all__ = [
     "AIPW",
     "CFR_TRAINING",
+    "CHECKS",
     "DML",
     "DRAGONNET_TRAINING",
     "IPW",
@@ -34,10 +42,14 @@ __all__ = [
     "EffectSearch",
     "OverlapSummary",
     "PSMatching",
+    "Refutation",
+    "RefutationReport",
     "RegressionAdjustment",
     "TARNet",
     "estimate_effect",
     "nearest_neighbour_effects",
     "overlap_summary",
     "plot_overlap",
+    "refute",
+    "robustness_value",
 ]

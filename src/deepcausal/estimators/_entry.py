@@ -51,6 +51,8 @@ class EffectEstimate:
         effect: the average treatment effect with its interval.
         treatment: the treatment column.
         outcome: the outcome column.
+        graph: the causal graph the estimate rests on.
+        data: the data it was fitted to (for :func:`refute`'s graph check).
     """
 
     estimand: Estimand
@@ -59,6 +61,8 @@ class EffectEstimate:
     effect: Effect
     treatment: str
     outcome: str
+    graph: CausalGraph | None = None
+    data: pd.DataFrame | None = None
 
     def __str__(self) -> str:
         adj = "{" + ", ".join(self.adjustment_set) + "}"
@@ -196,4 +200,6 @@ def estimate_effect(
         effect=estimator.ate(level),
         treatment=treatment,
         outcome=outcome,
+        graph=g,
+        data=data,
     )

@@ -1,0 +1,76 @@
+"""The HTML report of an estimated effect: the question, the answer with its interval, what it
+rests on (estimand, adjustment set, overlap), and the refutation checks."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from deepcausal._version import __version__
+from deepcausal.report._html import Report
+
+if TYPE_CHECKING:
+    from deepcausal.estimators import EffectEstimate, RefutationReport
+
+__all__ = ["effect_report"]
+
+
+def effect_report(
+    result: EffectEstimate,
+    refutation: RefutationReport | None,
+    out: str | Path,
+    *,
+    seed: int | None = None,
+) -> Path:
+    """Write the report of ``result`` (and its refutation) to ``out``; return the page's path."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from deepcausal.estimators import overlap_summary, plot_overlap
+
+    est = result.estimator
+    report = Report(f"Effect of {result.treatment} on {result.outcome}")
+    report.heading("The question")
+    report.text(
+        f"What is the average effect on {result.outcome} of setting {result.treatment}, "
+        f"{result.effect.contrast or 'treated against control'}? The causal graph:"
+    )
+    report.code(result.graph.to_string() if result.graph is not None else "(none)")
+    report.heading("The answer")
+    row = result.effect.to_dict()
+    row["units"] = int(est.fit_data_.X.shape[0])
+    report.table(pd.DataFrame([row]))
+    report.text(str(result.effect))
+    report.heading("What it rests on")
+    report.text(f"Estimand (identified by the do-calculus): {result.estimand}")
+    report.text(
+        "Adjustment set (back-door criterion, minimal): {"
+        + ", ".join(result.adjustment_set)
+        + "}. The effect is causal only if no confounder outside it exists; the refutation "
+        "checks below probe what the data can."
+    )
+    propensity = getattr(est, "propensity_", None)
+    if propensity is not None and len(est.classes_) == 2:
+        t = est.fit_data_.t
+        report.code(str(overlap_summary(np.asarray(propensity), t)))
+        import matplotlib.pyplot as plt
+
+        fig, ax = plt.subplots(figsize=(6, 3.5))
+        plot_overlap(np.asarray(propensity), t, ax=ax)
+        ax.set_title("Overlap: propensity score by arm")
+        report.figure(fig, "overlap", "Propensity scores of treated (up) and control (down).")
+    if refutation is not None:
+        report.heading("Refutation and sensitivity")
+        report.text(
+            "every check passed" if refutation.passed else "at least one check FAILED; read why"
+        )
+        report.table(refutation.to_frame())
+    report.heading("How this was made")
+    report.code(
+        f"deepcausal {__version__}; seed {seed}; command: {' '.join(sys.argv)}\nestimator: {est!r}"
+    )
+    return report.write(out)
