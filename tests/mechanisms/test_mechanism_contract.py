@@ -44,6 +44,8 @@ FAMILIES: list[tuple[str, str, dict[str, Any]]] = [
     ("location_scale", "continuous", {"hidden": (16,)}),
     ("gumbel", "categorical", {"hidden": (16,)}),
     ("diffusion", "continuous", {"hidden": (16,), "steps": 20}),
+    ("diffusion", "continuous", {"hidden": (16,), "steps": 20, "mean": "none"}),
+    ("flow", "continuous", {"transforms": 1, "hidden_features": (16,), "mean": "regression"}),
     ("vae", "continuous", {"hidden": (16,)}),
     ("gan", "continuous", {"hidden": (16,)}),
     ("gan", "continuous", {"hidden": (16,), "inversion": "optimise"}),
@@ -62,7 +64,7 @@ PARENT_DIMS = (0, 2)
 def _cases() -> list[Any]:
     cases = []
     for name, kind, hyper in FAMILIES:
-        variant = hyper.get("transform") or hyper.get("inversion")
+        variant = hyper.get("transform") or hyper.get("inversion") or hyper.get("mean")
         tag = name + (f"-{variant}" if variant else "")
         for dim in SIZES[kind]:
             node_kind = "binary" if kind != "continuous" and dim == 2 else kind

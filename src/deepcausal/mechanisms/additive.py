@@ -19,8 +19,8 @@ from deepcausal.mechanisms._checks import (
     _check_int,
     _parent_net,
 )
+from deepcausal.mechanisms._flows import DEFAULT_BOUND, build_flow
 from deepcausal.mechanisms._registry import register_mechanism
-from deepcausal.mechanisms.flow import DEFAULT_BOUND, build_flow
 from deepcausal.nn import minimise_lbfgs
 
 __all__ = ["AdditiveNoiseMechanism"]

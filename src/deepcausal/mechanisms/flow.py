@@ -3,19 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import partial
-from typing import Any, Literal
 
 import torch
-import zuko
-from torch import Tensor
-from zuko.distributions import DiagNormal
-from zuko.flows import (
-    ElementWiseTransform,
-    MaskedAutoregressiveTransform,
-    UnconditionalDistribution,
-)
-from zuko.transforms import MonotonicAffineTransform, MonotonicRQSTransform
+from torch import Tensor, nn
 
 from deepcausal.mechanisms._base import Mechanism
 from deepcausal.mechanisms._checks import (
@@ -24,74 +14,11 @@ from deepcausal.mechanisms._checks import (
     _check_hidden,
     _check_int,
 )
+from deepcausal.mechanisms._flows import DEFAULT_BOUND, FlowTransform, build_flow
+from deepcausal.mechanisms._location import FittedMean
 from deepcausal.mechanisms._registry import register_mechanism
 
 __all__ = ["FlowMechanism"]
-
-FlowTransform = Literal["nsf", "maf"]
-
-#: Spline (co)domain half-width: the splines act on [-bound, bound] and are the identity outside.
-#: Standardised data lie well inside [-6, 6]; values beyond pass through unchanged (finite, with
-#: Gaussian tails) instead of being folded or producing NaN.
-DEFAULT_BOUND = 6.0
-
-
-def build_flow(
-    features: int,
-    context: int,
-    *,
-    transform: str,
-    transforms: int,
-    hidden_features: Sequence[int],
-    bins: int,
-    bound: float,
-) -> zuko.flows.Flow:
-    """A zuko masked autoregressive flow ``u = T_c(x)`` with a standard normal base.
-
-    ``transform="nsf"`` is a neural spline flow (Durkan et al., 2019): ``transforms`` layers of
-    monotonic rational-quadratic splines on ``[-bound, bound]``, as :class:`zuko.flows.NSF` builds
-    them, preceded by one (conditional) affine autoregressive layer. The affine layer carries the
-    conditional location and scale, so the splines see residuals of roughly unit scale inside
-    their bound even where the node's conditional spread differs from that of standardised data
-    (a spline alone can only rescale inside ``[-bound, bound]``); it costs a handful of weights.
-    ``"maf"`` stacks ``transforms`` affine layers (Papamakarios et al., 2017). With one feature zuko
-    turns each autoregressive layer into an element-wise transform whose parameters come from an
-    MLP of the context, or are free parameters when ``context == 0``.
-    """
-    spline = partial(MonotonicRQSTransform, bound=bound)
-    spline_shapes: list[tuple[int, ...]] = [(bins,), (bins,), (bins - 1,)]
-    affine_shapes: list[tuple[int, ...]] = [(), ()]
-    layers: list[tuple[Any, list[tuple[int, ...]]]]
-    if transform == "nsf":
-        layers = [(MonotonicAffineTransform, affine_shapes)] + [
-            (spline, spline_shapes)
-        ] * transforms
-    else:
-        layers = [(MonotonicAffineTransform, affine_shapes)] * transforms
-    ascending, descending = torch.arange(features), torch.arange(features).flip(0)
-    lazy = [
-        MaskedAutoregressiveTransform(
-            features=features,
-            context=context,
-            order=ascending if i % 2 == 0 else descending,
-            univariate=univariate,
-            shapes=shapes,
-            hidden_features=tuple(hidden_features),
-        )
-        for i, (univariate, shapes) in enumerate(layers)
-    ]
-    for layer in lazy:
-        if isinstance(layer, ElementWiseTransform) and context == 0:
-            # zuko draws a root's free spline/affine parameters from N(0, 1): a random warp. Zeros
-            # make every layer the identity at the start (equal bins, unit knot slopes, unit
-            # scale), so training starts from the N(0, I) base, the right guess for standardised data.
-            with torch.no_grad():
-                for phi in layer.phi:
-                    phi.zero_()
-    base = UnconditionalDistribution(
-        DiagNormal, loc=torch.zeros(features), scale=torch.ones(features), buffer=True
-    )
-    return zuko.flows.Flow(lazy, base)
 
 
 @register_mechanism
@@ -123,6 +50,9 @@ class FlowMechanism(Mechanism):
         bins: spline bins (``"nsf"`` only).
         bound: splines act on ``[-bound, bound]`` and are the identity outside; suited to
             standardised data. Values far outside stay finite rather than turning into NaN.
+        mean: ``"none"``, or ``"regression"``: the flow models the residual ``x - f(pa)`` of a
+            regression fitted first (see :mod:`deepcausal.mechanisms._location`), and
+            ``x = f(pa) + T_pa^{-1}(u)``.
 
     Example:
         >>> m = FlowMechanism(dim=2, parent_dim=3, transforms=2, hidden_features=(16,))
@@ -148,6 +78,7 @@ class FlowMechanism(Mechanism):
         hidden_features: Sequence[int] = (64, 64),
         bins: int = 8,
         bound: float = DEFAULT_BOUND,
+        mean: str = "none",
     ) -> None:
         super().__init__(dim, parent_dim)
         self._hyper = {
@@ -156,8 +87,26 @@ class FlowMechanism(Mechanism):
             "hidden_features": _check_hidden("hidden_features", hidden_features),
             "bins": _check_int("bins", bins, minimum=2),
             "bound": _check_float("bound", bound),
+            "mean": _check_choice("mean", mean, ("none", "regression")),
         }
-        self.flow = build_flow(self.dim, self.parent_dim, **self._hyper)
+        flow_hyper = {k: v for k, v in self._hyper.items() if k != "mean"}
+        self.flow = build_flow(self.dim, self.parent_dim, **flow_hyper)
+        self.location = FittedMean(dim, parent_dim) if mean == "regression" else None
+
+    def prefit(
+        self, x: Tensor, parents: Tensor, train_idx: Tensor, val_idx: Tensor
+    ) -> list[nn.Parameter] | None:
+        """With ``mean="regression"``, fit the regression ``f`` whose residual the flow models."""
+        if self.location is None:
+            return None
+        self.location.fit(x, parents, train_idx, val_idx)
+        return list(self.flow.parameters())
+
+    def _residual(self, x: Tensor, parents: Tensor) -> Tensor:
+        if self.location is None:
+            return x
+        out: Tensor = x - self.location(parents)
+        return out
 
     def _context(self, parents: Tensor) -> Tensor | None:
         # zuko supports context=0 only as "no context": a root's flow is unconditional.
@@ -165,10 +114,10 @@ class FlowMechanism(Mechanism):
 
     def log_prob(self, x: Tensor, parents: Tensor) -> Tensor:
         x = self._values(x)
-        c = self._context(self._parents(parents, x.shape[0]))
+        parents = self._parents(parents, x.shape[0])
         if x.shape[0] == 0:  # zuko cannot reshape an empty batch
             return x.new_zeros(0)
-        out: Tensor = self.flow(c).log_prob(x)
+        out: Tensor = self.flow(self._context(parents)).log_prob(self._residual(x, parents))
         return out
 
     def noise(self, n: int, generator: torch.Generator | None = None) -> Tensor:
@@ -181,12 +130,14 @@ class FlowMechanism(Mechanism):
         n = parents.shape[0]
         u = self.noise(n, generator) if noise is None else self._noise(noise, n)
         x: Tensor = self.flow.transform(self._context(parents)).inv(u)
+        if self.location is not None:
+            x = x + self.location(parents)
         return self._finite(x, "sample")
 
     def abduct(
         self, x: Tensor, parents: Tensor, generator: torch.Generator | None = None
     ) -> Tensor:
         x = self._values(x)
-        c = self._context(self._parents(parents, x.shape[0]))
-        u: Tensor = self.flow.transform(c)(x)
+        parents = self._parents(parents, x.shape[0])
+        u: Tensor = self.flow.transform(self._context(parents))(self._residual(x, parents))
         return self._finite(u, "abduct")

@@ -1,0 +1,48 @@
+"""A regression ``f(pa)`` fitted before the training loop, for families that model what is left.
+
+Flows and diffusion models fit the whole conditional ``p(x | pa)`` with a network of the parents,
+whose guess off the data's support is arbitrary; a counterfactual that moves the parents there
+inherits it. Modelling the residual ``x - f(pa)`` of a regression instead, as CARD conditions its
+diffusion on a pre-trained mean (Han, Zheng & Zhou, NeurIPS 2022), leaves the trend to ``f`` —
+the additive family's least-squares stage: OLS, an F-tested quadratic term, and a tanh MLP only
+where Ramsey's RESET test rejects the polynomial, fitted by L-BFGS with early stopping.
+"""
+
+from __future__ import annotations
+
+from torch import Tensor, nn
+
+from deepcausal.mechanisms.additive import AdditiveNoiseMechanism
+
+__all__ = ["FittedMean"]
+
+
+class FittedMean(nn.Module):
+    """``f(pa)``, zero for a root node; :meth:`fit` sets it, no optimiser ever moves it."""
+
+    def __init__(self, dim: int, parent_dim: int) -> None:
+        super().__init__()
+        self.dim = dim
+        # the additive family's regression; its noise density (a one-layer affine flow) goes unused
+        self.model = (
+            AdditiveNoiseMechanism(
+                dim, parent_dim, noise_transform="maf", noise_transforms=1,
+                noise_hidden_features=(2,),
+            )
+            if parent_dim > 0
+            else None
+        )  # fmt: skip
+        self.requires_grad_(False)
+
+    def fit(self, x: Tensor, parents: Tensor, train_idx: Tensor, val_idx: Tensor) -> None:
+        """Least squares on the rows ``train_idx``, early stopping on ``val_idx``."""
+        if self.model is None:
+            return
+        self.model.requires_grad_(True)
+        self.model.prefit(x, parents, train_idx, val_idx)
+        self.model.requires_grad_(False)
+
+    def forward(self, parents: Tensor) -> Tensor:
+        if self.model is None:
+            return parents.new_zeros(parents.shape[0], self.dim)
+        return self.model.mean(parents)
