@@ -148,7 +148,11 @@ class Mechanism(nn.Module, abc.ABC):
         Families trained otherwise — a denoising loss, an ELBO, an adversarial game with two
         optimisers — override this.
         """
-        params = list(self.parameters()) if parameters is None else list(parameters)
+        params = (
+            [p for p in self.parameters() if p.requires_grad]
+            if parameters is None
+            else list(parameters)
+        )
         return Objective.minimise(lambda batch: self.loss(batch[0], batch[1]), params, name="nll")
 
     @abc.abstractmethod
