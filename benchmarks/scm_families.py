@@ -50,6 +50,7 @@ from scm_ladder import (
     Settings,
     _categories,
     _continuous_family,
+    per_seed_frame,
     run_case,
 )
 
@@ -75,27 +76,6 @@ def factories(families: Sequence[str], n_jobs: int) -> dict[str, ModelFactory]:
     return out
 
 
-def frame(results: Sequence[CaseResult], libs: Sequence[str]) -> pd.DataFrame:
-    rows = []
-    for r in results:
-        for lib in libs:
-            rows.append(
-                {
-                    "scm": r.scm,
-                    "seed": r.seed,
-                    "additive": r.additive,
-                    "model": lib,
-                    "obs_mmd2": r.obs_mmd[lib],
-                    "obs_floor": r.obs_floor,
-                    "int_mmd2": r.int_mmd[lib],
-                    "int_floor": float(np.mean(r.int_floor)),
-                    "cf_rmse_sd": r.cf_rmse[lib],
-                    "fit_seconds": r.fit_seconds[lib],
-                }
-            )
-    return pd.DataFrame(rows)
-
-
 def _ms(values: pd.Series, scale: float = 1.0, digits: int = 3) -> str:
     v = values.to_numpy(dtype=float) * scale
     if np.isnan(v).all():
@@ -115,7 +95,7 @@ def tables(data: pd.DataFrame, libs: Sequence[str]) -> str:
     goals = []
     for scm, rows in data.groupby("scm", sort=False):
         noise = "additive" if bool(rows["additive"].iloc[0]) else "non-additive"
-        by = {lib: rows[rows["model"] == lib] for lib in libs}
+        by = {lib: rows[rows["library"] == lib] for lib in libs}
         for metric, label, scale in (
             ("obs_mmd2", "obs MMD² ×10³", 1e3),
             ("int_mmd2", "int MMD² ×10³", 1e3),
@@ -206,7 +186,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     file=sys.stderr,
                     flush=True,
                 )
-    data = frame(results, libs)
+    data = per_seed_frame(results, libs)
     command = "python benchmarks/scm_families.py " + " ".join(
         sys.argv[1:] if argv is None else argv
     )

@@ -430,6 +430,7 @@ def per_seed_frame(results: Sequence[CaseResult], libs: Sequence[str]) -> pd.Dat
                 {
                     "scm": r.scm,
                     "seed": r.seed,
+                    "additive": r.additive,
                     "library": lib,
                     "obs_mmd2": r.obs_mmd[lib],
                     "obs_floor": r.obs_floor,

@@ -111,6 +111,23 @@ def sim_multi() -> Callable[..., tuple[np.ndarray, np.ndarray, np.ndarray, dict[
     return simulate_multi
 
 
+#: Every estimator, by the names :func:`make_estimator` knows.
+ESTIMATOR_NAMES = (
+    "TARNet",
+    "CFR-Wass",
+    "CFR-MMD",
+    "CFR-MMD-RBF",
+    "DragonNet",
+    "IPW",
+    "PSMatching",
+    "AIPW",
+    "DML",
+    "RegressionAdjustment",
+    "EffectSearch",
+)
+#: One of each kind (the CFR variants differ only in their penalty).
+ESTIMATOR_KINDS = tuple(n for n in ESTIMATOR_NAMES if n not in ("CFR-MMD", "CFR-MMD-RBF"))
+
 #: Small, fast networks for the unit tests (the paper-sized defaults are for real data).
 SMALL_NET = {"representation": (48, 48), "head": (32,)}
 FAST_TRAINING = TrainConfig(max_epochs=80, batch_size=100, lr=3e-3, patience=15, progress=False)

@@ -7,21 +7,12 @@ import re
 import numpy as np
 import pytest
 from sklearn.linear_model import LinearRegression
+from tests.estimators.conftest import ESTIMATOR_KINDS
 
 from deepcausal.errors import DataError, OverlapWarning
 from deepcausal.estimators import AIPW, DML, IPW, CFRNet, DragonNet, PSMatching, TARNet
 
-ALL = [
-    "TARNet",
-    "CFR-Wass",
-    "DragonNet",
-    "IPW",
-    "PSMatching",
-    "AIPW",
-    "DML",
-    "RegressionAdjustment",
-    "EffectSearch",
-]
+ALL = list(ESTIMATOR_KINDS)
 BINARY_ONLY = [CFRNet, DragonNet, PSMatching, DML]
 
 

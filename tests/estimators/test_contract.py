@@ -5,23 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from sklearn.base import clone
+from tests.estimators.conftest import ESTIMATOR_NAMES
 
 from deepcausal.errors import NotFittedError
 from deepcausal.estimators import Effect
-
-ESTIMATOR_NAMES = (
-    "TARNet",
-    "CFR-Wass",
-    "CFR-MMD",
-    "CFR-MMD-RBF",
-    "DragonNet",
-    "IPW",
-    "PSMatching",
-    "AIPW",
-    "DML",
-    "RegressionAdjustment",
-    "EffectSearch",
-)
 
 
 @pytest.fixture(scope="module")

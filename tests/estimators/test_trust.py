@@ -6,21 +6,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from tests.estimators.conftest import ESTIMATOR_KINDS
 
 from deepcausal.errors import DataError, DeepCausalError, OverlapWarning
 from deepcausal.estimators import Effect, RegressionAdjustment, estimate_effect
 
-ALL = [
-    "TARNet",
-    "CFR-Wass",
-    "DragonNet",
-    "IPW",
-    "PSMatching",
-    "AIPW",
-    "DML",
-    "RegressionAdjustment",
-    "EffectSearch",
-]
+ALL = list(ESTIMATOR_KINDS)
 
 
 @pytest.fixture(scope="module")
