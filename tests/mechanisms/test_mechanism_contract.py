@@ -49,6 +49,7 @@ FAMILIES: list[tuple[str, str, dict[str, Any]]] = [
     ("vae", "continuous", {"hidden": (16,)}),
     ("gan", "continuous", {"hidden": (16,)}),
     ("gan", "continuous", {"hidden": (16,), "inversion": "optimise"}),
+    ("gan", "categorical", {"hidden": (16,)}),
 ]
 
 #: Largest RMS reconstruction error ``sample(pa, abduct(x, pa)) - x``, relative to the sd of ``x``,
@@ -368,6 +369,8 @@ def test_bad_arguments_raise_value_error_naming_them(
 
 
 def test_bad_configs_raise_value_error() -> None:
+    with pytest.raises(ValueError, match="inversion='optimise' needs a continuous node"):
+        make_mechanism("gan", "categorical", 3, 1, inversion="optimise")
     with pytest.raises(ValueError, match="unknown mechanism 'magic'"):
         mechanism_from_config({"name": "magic", "dim": 1, "parent_dim": 0})
     with pytest.raises(ValueError, match="lacks"):

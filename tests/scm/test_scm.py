@@ -287,3 +287,24 @@ def test_auto_chooses_a_flow_where_the_noise_is_not_additive() -> None:
         return float(np.sqrt(np.mean((model.counterfactual(rows, do=shift)["x2"] - exact) ** 2)))
 
     assert rmse(auto) < rmse(additive)
+
+
+def test_cut_edges_carry_no_influence_but_keep_marginals(chain: tuple) -> None:
+    """Cutting x1 -> x2 at generation makes x2 independent of x1 while x1's and x2's marginals
+    stay (DECAF's edge removal); a counterfactual refuses the cut model."""
+    sim, data, scm = chain
+    n = 4000
+    cut = scm.without_edges(["x1 -> x2"])
+    assert cut.cut_edges == (("x1", "x2"),) and scm.cut_edges == ()
+    kept, removed = scm.sample(n, random_state=0), cut.sample(n, random_state=0)
+    assert abs(np.corrcoef(kept.x1, kept.x2)[0, 1]) > 0.9
+    assert abs(np.corrcoef(removed.x1, removed.x2)[0, 1]) < 4 / math.sqrt(n)
+    for node in ("x1", "x2"):
+        sd = float(kept[node].std())
+        assert abs(float(removed[node].mean() - kept[node].mean())) < 5 * sd / math.sqrt(n)
+    with pytest.raises(GraphError, match="x2 -> x1 is not an edge"):
+        scm.without_edges([("x2", "x1")])
+    with pytest.raises(GraphError, match="write it as 'A -> B'"):
+        scm.without_edges(["x1 x2"])
+    with pytest.raises(GraphError, match="cut edges apply to sample"):
+        cut.counterfactual(data.head(), do={"x1": 0.0})

@@ -45,6 +45,8 @@ def families_for(kind: str, abduction: tuple[str, ...] | None = None) -> list[st
     abduction is one of ``abduction``.
 
     >>> families_for("binary")
+    ['gan', 'gumbel']
+    >>> families_for("binary", abduction=("posterior",))
     ['gumbel']
     """
     return sorted(
@@ -103,6 +105,8 @@ def make_mechanism(name: str, kind: str, dim: int, parent_dim: int, **hyper: Any
     cls = resolve_mechanism(name, kind)
     if kind == "binary" and dim != 2:
         raise ValueError(f"a binary node has 2 categories, got dim={dim}")
+    if "kind" in inspect.signature(cls.__init__).parameters:  # a family of several kinds
+        hyper = {**hyper, "kind": kind}
     return _build(cls, dim, parent_dim, hyper)
 
 

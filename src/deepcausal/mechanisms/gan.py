@@ -7,6 +7,7 @@ from typing import Any, ClassVar, Literal
 
 import torch
 from torch import Tensor, nn
+from torch.nn import functional as F
 
 from deepcausal.mechanisms._average import AveragedNet
 from deepcausal.mechanisms._base import Abduction, Mechanism
@@ -18,6 +19,7 @@ from deepcausal.mechanisms._checks import (
     _check_int,
 )
 from deepcausal.mechanisms._registry import register_mechanism
+from deepcausal.mechanisms.gumbel import sample_gumbel
 from deepcausal.nn import MLP, Objective, Step, energy_distance
 
 __all__ = ["GANMechanism"]
@@ -51,6 +53,11 @@ class GANMechanism(Mechanism):
     Early stopping watches the energy distance between held-out rows and generated ones at the same
     parents.
 
+    A binary or categorical node (``kind="categorical"``, ``dim`` categories) gets a generator of
+    logits: its value is ``argmax(G(z, pa) + g)`` with Gumbel noise ``g``, and during training the
+    critic sees the relaxed one-hot ``softmax((G(z, pa) + g) / 0.2)`` against the real one-hot
+    codes (the Gumbel-softmax of Jang, Gu & Poole, ICLR 2017, at CTGAN's temperature).
+
     A GAN has no log-density. Its generator is not invertible, so by default it cannot abduct
     (``inversion="none"``): a unit-level counterfactual through it is refused. With
     ``inversion="optimise"`` abduction is ``"approximate"``: ``z`` minimising
@@ -66,7 +73,8 @@ class GANMechanism(Mechanism):
         gradient_penalty: the penalty weight ``lambda``.
         n_critic: critic steps per generator step.
         lr: Adam learning rate of both players.
-        inversion: ``"none"`` or ``"optimise"`` (see above).
+        inversion: ``"none"`` or ``"optimise"`` (see above; continuous nodes only).
+        kind: ``"continuous"``, ``"binary"`` or ``"categorical"`` (set by :func:`make_mechanism`).
 
     Example:
         >>> m = GANMechanism(dim=1, parent_dim=2, hidden=(16,))
@@ -77,7 +85,7 @@ class GANMechanism(Mechanism):
     name = "gan"
     abduction: Abduction = "none"
     has_log_prob = False
-    kinds = frozenset({"continuous"})
+    kinds = frozenset({"continuous", "binary", "categorical"})
     preferred_training: ClassVar[dict[str, Any]] = {
         "batch_size": 128,
         "patience": 40,
@@ -101,9 +109,11 @@ class GANMechanism(Mechanism):
         n_critic: int = 5,
         lr: float = 1e-3,
         inversion: Inversion = "none",
+        kind: str = "continuous",
     ) -> None:
         super().__init__(dim, parent_dim)
         self._hyper = {
+            "kind": _check_choice("kind", kind, ("continuous", "binary", "categorical")),
             "latent_dim": _check_int("latent_dim", latent_dim, minimum=1),
             "hidden": _check_hidden("hidden", hidden),
             "activation": _check_activation("activation", activation),
@@ -112,6 +122,13 @@ class GANMechanism(Mechanism):
             "lr": _check_float("lr", lr),
             "inversion": _check_choice("inversion", inversion, ("none", "optimise")),
         }
+        self._discrete = kind != "continuous"
+        if self._discrete and inversion != "none":
+            raise ValueError(
+                "inversion='optimise' needs a continuous node; a discrete one has none"
+            )
+        if self._discrete and dim < 2:
+            raise ValueError(f"a {kind} node has at least 2 categories, got dim={dim}")
         self.abduction = "none" if inversion == "none" else "approximate"
         hid, act = tuple(self._hyper["hidden"]), self._hyper["activation"]
         self.generator = AveragedNet(
@@ -126,13 +143,31 @@ class GANMechanism(Mechanism):
 
     @property
     def noise_dim(self) -> int:
-        return int(self._hyper["latent_dim"])
+        """``z``, and for a discrete node one Gumbel per category."""
+        return int(self._hyper["latent_dim"]) + (self.dim if self._discrete else 0)
+
+    @property
+    def discrete(self) -> bool:
+        return self._discrete
+
+    #: Temperature of the Gumbel-softmax relaxation the critic sees for a discrete node.
+    temperature = 0.2
 
     #: Decay of the exponential moving average of the generator's weights, per generator step.
     average_decay = 0.99
 
-    def _generate(self, z: Tensor, parents: Tensor, averaged: bool = True) -> Tensor:
-        return self.generator(torch.cat([z, parents], dim=1), averaged=averaged)
+    def _generate(self, u: Tensor, parents: Tensor, averaged: bool = True) -> Tensor:
+        """The generator's output for noise ``u``: the value of a continuous node, the relaxed
+        one-hot of a discrete one (what the critic sees)."""
+        latent = int(self._hyper["latent_dim"])
+        out = self.generator(torch.cat([u[:, :latent], parents], dim=1), averaged=averaged)
+        if not self._discrete:
+            return out
+        return torch.softmax((out + u[:, latent:]) / self.temperature, dim=1)
+
+    def _real(self, x: Tensor) -> Tensor:
+        """A node's values as the critic sees them (one-hot codes for a discrete node)."""
+        return F.one_hot(x, self.dim).to(self.dtype) if self._discrete else x
 
     def _critic(self, x: Tensor, parents: Tensor) -> Tensor:
         out: Tensor = self.critic(torch.cat([x, parents], dim=1))
@@ -140,10 +175,10 @@ class GANMechanism(Mechanism):
 
     def critic_loss(self, x: Tensor, parents: Tensor) -> dict[str, Tensor]:
         """The critic's WGAN-GP loss on one batch, as named terms."""
-        x = self._values(x)
+        x = self._real(self._values(x))
         parents = self._parents(parents, x.shape[0])
         with torch.no_grad():
-            fake = self._generate(self._randn(x.shape[0], None), parents, averaged=False)
+            fake = self._generate(self.noise(x.shape[0]), parents, averaged=False)
         mix = torch.rand(x.shape[0], 1, device=self.device, dtype=self.dtype)
         between = (mix * x + (1 - mix) * fake).requires_grad_(True)
         (grad,) = torch.autograd.grad(
@@ -159,16 +194,16 @@ class GANMechanism(Mechanism):
         """The generator's loss on one batch (only the parents of the batch are used)."""
         parents = self._parents(parents)
         self.generator.update()
-        fake = self._generate(self._randn(parents.shape[0], None), parents, averaged=False)
+        fake = self._generate(self.noise(parents.shape[0]), parents, averaged=False)
         return -self._critic(fake, parents).mean()
 
     def energy(self, x: Tensor, parents: Tensor) -> Tensor:
         """Energy distance between ``(pa, x)`` and ``(pa, G(z, pa))`` with ``z`` fixed by a seed."""
-        x = self._values(x)[: self.validation_rows]
+        x = self._real(self._values(x)[: self.validation_rows])
         parents = self._parents(parents)[: self.validation_rows]
         if x.shape[0] < 2:
             return x.new_zeros(())
-        fake = self.sample(parents, generator=torch.Generator().manual_seed(0))
+        fake = self._real(self.sample(parents, generator=torch.Generator().manual_seed(0)))
         return energy_distance(torch.cat([parents, x], 1), torch.cat([parents, fake], 1))
 
     def objective(self, parameters: Sequence[nn.Parameter] | None = None) -> Objective:
@@ -198,15 +233,26 @@ class GANMechanism(Mechanism):
         )
 
     def noise(self, n: int, generator: torch.Generator | None = None) -> Tensor:
-        return self._randn(n, generator)
+        latent = int(self._hyper["latent_dim"])
+        n = _check_int("n", n, minimum=0)
+        device = generator.device if generator is not None else self.device
+        z = torch.randn(n, latent, generator=generator, device=device, dtype=self.dtype)
+        if not self._discrete:
+            return z.to(self.device)
+        g = sample_gumbel(self._rand((n, self.dim), generator)).to(self.dtype)
+        return torch.cat([z.to(self.device), g], dim=1)
 
     def sample(
         self, parents: Tensor, noise: Tensor | None = None, generator: torch.Generator | None = None
     ) -> Tensor:
         parents = self._parents(parents)
         n = parents.shape[0]
-        z = self.noise(n, generator) if noise is None else self._noise(noise, n)
-        return self._finite(self._generate(z, parents), "sample")
+        u = self.noise(n, generator) if noise is None else self._noise(noise, n)
+        if self._discrete:  # the Gumbel-max of the generated logits: an exact categorical draw
+            latent = int(self._hyper["latent_dim"])
+            logits = self.generator(torch.cat([u[:, :latent], parents], dim=1))
+            return (logits + u[:, latent:]).argmax(dim=1)
+        return self._finite(self._generate(u, parents), "sample")
 
     def abduct(
         self, x: Tensor, parents: Tensor, generator: torch.Generator | None = None

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import copy
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -38,6 +38,7 @@ from deepcausal.nn._device import DeviceLike
 from deepcausal.scm._families import MechanismSpec, candidates, check_abduction, check_families
 from deepcausal.scm._features import feature_dim, features, node_dim
 from deepcausal.scm._fit import DEFAULT_TRAINING, Candidate, fit_node
+from deepcausal.scm._propagate import decode, encode_value, is_per_row, propagate
 
 logger = logging.getLogger(__name__)
 
@@ -115,6 +116,7 @@ class DeepSCM:
         self.device = device
         self.progress = progress
         self._interventions: dict[str, InterventionValue] = {}
+        self._cut: tuple[tuple[str, str], ...] = ()
         self._check_mechanism_spec()
 
     # ------------------------------------------------------------------------------------ fitting
@@ -212,8 +214,52 @@ class DeepSCM:
             noise = {
                 node: self.mechanisms_[node].noise(int(n), generator=gen) for node in self._order()
             }
-            values = self._propagate(noise, self._interventions, factual=None, n=int(n))
-        return self._decode(values, pd.RangeIndex(int(n)), self._interventions)
+            values = propagate(
+                self, noise, self._interventions, factual=None, n=int(n), generator=gen
+            )
+        return decode(self, values, pd.RangeIndex(int(n)), self._interventions)
+
+    def without_edges(self, edges: Iterable[tuple[str, str] | str]) -> DeepSCM:
+        """The model with ``edges`` cut at generation: each child receives, for a cut parent, the
+        value of an independent unit (the parent's values permuted across the sample), so no
+        influence flows along the edge while every marginal stays as fitted.
+
+        This is how DECAF removes biased edges when it generates data (van Breugel et al. 2021,
+        "DECAF: Generating Fair Synthetic Data Using Causally-Aware Generative Networks"): a path-
+        specific intervention that :meth:`sample` honours (``counterfactual`` refuses it). Cuts
+        compose with interventions and with each other.
+
+        Args:
+            edges: ``("A", "Y")`` pairs or ``"A -> Y"`` strings, each an edge of the graph.
+
+        Example:
+            >>> from deepcausal.datasets import load_scm
+            >>> sim = load_scm("chain-linear")
+            >>> scm = DeepSCM(sim.graph, mechanisms="additive", progress=False, random_state=0,
+            ...               training=TrainConfig(max_epochs=2)).fit(sim.sample(300, random_state=0))
+            >>> scm.without_edges(["x1 -> x2"]).cut_edges
+            (('x1', 'x2'),)
+        """
+        parsed = []
+        for edge in edges:
+            if isinstance(edge, str):
+                a, arrow, b = edge.partition("->")
+                if not arrow:
+                    raise GraphError(f"cannot read edge {edge!r}: write it as 'A -> B'")
+                edge = (a.strip(), b.strip())
+            a, b = edge
+            self.graph.check_nodes([a, b], "node of an edge to cut")
+            if a not in self.graph.parents(b):
+                raise GraphError(f"{a} -> {b} is not an edge of the graph; it cannot be cut")
+            parsed.append((a, b))
+        cut = copy.copy(self)
+        cut._cut = tuple(dict.fromkeys([*self._cut, *parsed]))
+        return cut
+
+    @property
+    def cut_edges(self) -> tuple[tuple[str, str], ...]:
+        """The edges cut at generation (see :meth:`without_edges`)."""
+        return self._cut
 
     def do(self, interventions: Interventions | None = None, **named: InterventionValue) -> DeepSCM:
         """The model under an intervention: ``scm.do({"X": 1.0})`` or ``scm.do(X=1.0)``.
@@ -236,8 +282,8 @@ class DeepSCM:
         if hasattr(self, "mechanisms_"):
             for node, value in merged.items():
                 if not callable(value):  # validate now, not at sampling time
-                    rows = len(np.asarray(value)) if _is_per_row(value) else 1
-                    intervened._encode_value(node, value, rows)
+                    rows = len(np.asarray(value)) if is_per_row(value) else 1
+                    encode_value(intervened, node, value, rows)
         return intervened
 
     @property
@@ -309,6 +355,11 @@ class DeepSCM:
                 (a GAN); the message names the node and the families that can.
         """
         self._check_fitted()
+        if self._cut:
+            raise GraphError(
+                "counterfactual() is not defined for a model with cut edges "
+                f"({', '.join(f'{a} -> {b}' for a, b in self._cut)}); cut edges apply to sample()"
+            )
         interventions = {**self._interventions, **dict(do or {})}
         if not interventions:
             raise GraphError("counterfactual() needs an intervention: pass do={'X': value}")
@@ -340,7 +391,7 @@ class DeepSCM:
                 ],
             )
             interventions = {
-                k: np.repeat(np.asarray(v), n_samples) if _is_per_row(v) else v
+                k: np.repeat(np.asarray(v), n_samples) if is_per_row(v) else v
                 for k, v in interventions.items()
             }
         gen = self._generator(random_state)
@@ -354,8 +405,8 @@ class DeepSCM:
                 )
                 for node in recomputed
             }
-            values = self._propagate(noise, interventions, factual=observed, n=len(index))
-        frame = self._decode(values, index, interventions)
+            values = propagate(self, noise, interventions, factual=observed, n=len(index))
+        frame = decode(self, values, index, interventions)
         # non-descendants keep the user's own values, untouched by the float32 encoding
         unchanged = set(nodes) - self.graph.descendants(list(interventions), inclusive=True)
         for node in unchanged:
@@ -462,86 +513,6 @@ class DeepSCM:
             return torch.zeros(n, 0)
         return torch.cat([features(self.schema_[p], values[p]) for p in parents], dim=1)
 
-    def _propagate(
-        self,
-        noise: Mapping[str, Tensor],
-        interventions: Mapping[str, InterventionValue],
-        factual: Mapping[str, Tensor] | None,
-        n: int,
-    ) -> dict[str, Tensor]:
-        changed = (
-            self.graph.descendants(list(interventions), inclusive=True)
-            if factual is not None
-            else None
-        )
-        values: dict[str, Tensor] = {}
-        for node in self._order():
-            mech = self.mechanisms_[node]
-            if factual is not None and changed is not None and node not in changed:
-                values[node] = factual[node]  # non-descendants keep their factual values exactly
-                continue
-            if node in interventions and not callable(interventions[node]):
-                values[node] = self._encode_value(node, interventions[node], n)
-                continue
-            parents = self._parent_features(node, values, n)
-            natural = mech.sample(parents, noise[node])
-            if node in interventions:
-                values[node] = self._apply_callable(node, interventions[node], natural)
-            else:
-                values[node] = natural
-        return values
-
-    def _encode_value(self, node: str, value: Any, n: int) -> Tensor:
-        var = self.schema_[node]
-        if _is_per_row(value):
-            column = np.asarray(value)
-            if column.shape[0] != n:
-                raise DataError(
-                    f"intervention on {node!r} gives {column.shape[0]} values for {n} rows"
-                )
-        else:
-            column = np.repeat(np.asarray([value], dtype=object), n)
-        if var.kind == "continuous":
-            try:
-                column = column.astype(float)
-            except (TypeError, ValueError):
-                raise SchemaError(
-                    f"intervention on continuous node {node!r} needs a number, got {value!r}"
-                ) from None
-        frame = pd.DataFrame({node: column})
-        encoded = self.encoder_.encode(frame, [node])[node]
-        return torch.as_tensor(encoded, device=self.device_)
-
-    def _apply_callable(
-        self, node: str, func: Callable[[np.ndarray], Any], natural: Tensor
-    ) -> Tensor:
-        current = self.encoder_.decode({node: natural.cpu().numpy()})[node].to_numpy()
-        return self._encode_value(node, np.asarray(func(current)), natural.shape[0])
-
-    def _decode(
-        self,
-        values: Mapping[str, Tensor],
-        index: pd.Index,
-        interventions: Mapping[str, InterventionValue],
-    ) -> pd.DataFrame:
-        arrays = {k: v.detach().cpu().numpy() for k, v in values.items()}
-        frame = self.encoder_.decode(arrays, index=index)[list(self.graph.nodes)]
-        for node in frame.columns:
-            if self.schema_[node].kind == "continuous":
-                bad = ~np.isfinite(frame[node].to_numpy(dtype=float))
-                if bad.any():
-                    raise DataError(
-                        f"node {node!r}: {int(bad.sum())} generated value(s) overflowed to inf or "
-                        "NaN in the user's units; the model was asked far outside the range of "
-                        "its training data (check the intervention values)"
-                    )
-        for node, value in interventions.items():
-            # a set continuous value comes back exactly, not through float32 standardisation
-            if self.schema_[node].kind == "continuous" and not callable(value):
-                column = np.asarray(value, dtype=float)
-                frame[node] = np.broadcast_to(column, (len(frame),)) if column.ndim == 0 else column
-        return frame
-
     def _draw_seed(self, random_state: int | None) -> int:
         if random_state is not None:
             return int(random_state)
@@ -552,10 +523,6 @@ class DeepSCM:
         gen = torch.Generator(device="cpu")
         gen.manual_seed(self._draw_seed(random_state))
         return gen
-
-
-def _is_per_row(value: InterventionValue) -> bool:
-    return isinstance(value, pd.Series | np.ndarray | list | tuple)
 
 
 def _numeric_mean(column: pd.Series, var: Variable) -> float:

@@ -1,0 +1,117 @@
+"""Evaluating a DeepSCM's structural equations: ancestral propagation under interventions and cut
+edges, and the encoding of intervention values and decoding of results in the user's units."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import Tensor
+
+from deepcausal.errors import DataError, SchemaError
+
+if TYPE_CHECKING:
+    from deepcausal.scm._scm import DeepSCM, InterventionValue
+
+__all__ = ["apply_callable", "decode", "encode_value", "is_per_row", "propagate"]
+
+
+def is_per_row(value: Any) -> bool:
+    """Whether an intervention value gives one value per row (an array, list or Series)."""
+    return isinstance(value, pd.Series | np.ndarray | list | tuple)
+
+
+def propagate(
+    scm: DeepSCM,
+    noise: Mapping[str, Tensor],
+    interventions: Mapping[str, InterventionValue],
+    factual: Mapping[str, Tensor] | None,
+    n: int,
+    generator: torch.Generator | None = None,
+) -> dict[str, Tensor]:
+    """Every node's value, in topological order, from its noise: an intervened node takes its
+    set value (or a function of its natural one), a child of a cut edge sees an independent unit's
+    value of that parent, and in a counterfactual (``factual`` given) the nodes no intervention
+    reaches keep their factual values."""
+    changed = (
+        scm.graph.descendants(list(interventions), inclusive=True) if factual is not None else None
+    )
+    values: dict[str, Tensor] = {}
+    for node in scm._order():
+        mech = scm.mechanisms_[node]
+        if factual is not None and changed is not None and node not in changed:
+            values[node] = factual[node]  # non-descendants keep their factual values exactly
+            continue
+        if node in interventions and not callable(interventions[node]):
+            values[node] = encode_value(scm, node, interventions[node], n)
+            continue
+        cut = [a for a, b in scm._cut if b == node]
+        if cut:  # an independent unit's value for each cut parent
+            view = dict(values)
+            for a in cut:
+                perm = torch.randperm(n, generator=generator).to(values[a].device)
+                view[a] = values[a][perm]
+            parents = scm._parent_features(node, view, n)
+        else:
+            parents = scm._parent_features(node, values, n)
+        natural = mech.sample(parents, noise[node])
+        if node in interventions:
+            values[node] = apply_callable(scm, node, interventions[node], natural)
+        else:
+            values[node] = natural
+    return values
+
+
+def encode_value(scm: DeepSCM, node: str, value: Any, n: int) -> Tensor:
+    var = scm.schema_[node]
+    if is_per_row(value):
+        column = np.asarray(value)
+        if column.shape[0] != n:
+            raise DataError(f"intervention on {node!r} gives {column.shape[0]} values for {n} rows")
+    else:
+        column = np.repeat(np.asarray([value], dtype=object), n)
+    if var.kind == "continuous":
+        try:
+            column = column.astype(float)
+        except (TypeError, ValueError):
+            raise SchemaError(
+                f"intervention on continuous node {node!r} needs a number, got {value!r}"
+            ) from None
+    frame = pd.DataFrame({node: column})
+    encoded = scm.encoder_.encode(frame, [node])[node]
+    return torch.as_tensor(encoded, device=scm.device_)
+
+
+def apply_callable(
+    scm: DeepSCM, node: str, func: Callable[[np.ndarray], Any], natural: Tensor
+) -> Tensor:
+    current = scm.encoder_.decode({node: natural.cpu().numpy()})[node].to_numpy()
+    return encode_value(scm, node, np.asarray(func(current)), natural.shape[0])
+
+
+def decode(
+    scm: DeepSCM,
+    values: Mapping[str, Tensor],
+    index: pd.Index,
+    interventions: Mapping[str, InterventionValue],
+) -> pd.DataFrame:
+    arrays = {k: v.detach().cpu().numpy() for k, v in values.items()}
+    frame = scm.encoder_.decode(arrays, index=index)[list(scm.graph.nodes)]
+    for node in frame.columns:
+        if scm.schema_[node].kind == "continuous":
+            bad = ~np.isfinite(frame[node].to_numpy(dtype=float))
+            if bad.any():
+                raise DataError(
+                    f"node {node!r}: {int(bad.sum())} generated value(s) overflowed to inf or "
+                    "NaN in the user's units; the model was asked far outside the range of "
+                    "its training data (check the intervention values)"
+                )
+    for node, value in interventions.items():
+        # a set continuous value comes back exactly, not through float32 standardisation
+        if scm.schema_[node].kind == "continuous" and not callable(value):
+            column = np.asarray(value, dtype=float)
+            frame[node] = np.broadcast_to(column, (len(frame),)) if column.ndim == 0 else column
+    return frame
