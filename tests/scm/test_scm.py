@@ -292,7 +292,7 @@ def test_auto_chooses_a_flow_where_the_noise_is_not_additive() -> None:
 def test_cut_edges_carry_no_influence_but_keep_marginals(chain: tuple) -> None:
     """Cutting x1 -> x2 at generation makes x2 independent of x1 while x1's and x2's marginals
     stay (DECAF's edge removal); a counterfactual refuses the cut model."""
-    sim, data, scm = chain
+    _, data, scm = chain
     n = 4000
     cut = scm.without_edges(["x1 -> x2"])
     assert cut.cut_edges == (("x1", "x2"),) and scm.cut_edges == ()

@@ -26,6 +26,7 @@ COMMANDS: tuple[str, ...] = (
     "fit",
     "sample",
     "counterfactual",
+    "synthesize",
 )
 
 

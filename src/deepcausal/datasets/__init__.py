@@ -4,9 +4,19 @@
 al. 2023), the diffusion-based causal models paper (Chao et al. 2023) and a few of deepcausal's own
 (non-additive noise, mixed variable types); ``available_scms()`` lists them. Each is a
 :class:`SimulatedSCM`: sample, intervene, compute effects and exact counterfactuals.
+``load_adult(path)`` reads a local copy of the UCI Adult table.
 """
 
+from deepcausal.datasets._adult import ADULT_COLUMNS, load_adult
 from deepcausal.datasets._catalog import available_scms, load_scm
 from deepcausal.datasets._scm import NoiseKind, SimulatedSCM, StructuralEquation
 
-__all__ = ["NoiseKind", "SimulatedSCM", "StructuralEquation", "available_scms", "load_scm"]
+__all__ = [
+    "ADULT_COLUMNS",
+    "NoiseKind",
+    "SimulatedSCM",
+    "StructuralEquation",
+    "available_scms",
+    "load_adult",
+    "load_scm",
+]

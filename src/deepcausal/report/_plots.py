@@ -13,14 +13,21 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 
-def _figure(n_panels: int, width: float = 3.2, height: float = 2.6) -> tuple[Figure, np.ndarray]:
+def _figure(
+    n_panels: int, width: float = 3.2, height: float = 2.6, ncols: int | None = None
+) -> tuple[Figure, np.ndarray]:
     import matplotlib
 
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, n_panels, figsize=(width * n_panels, height), squeeze=False)
-    return fig, axes[0]
+    ncols = min(n_panels, ncols or n_panels)
+    nrows = -(-n_panels // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(width * ncols, height * nrows), squeeze=False)
+    flat = axes.ravel()
+    for ax in flat[n_panels:]:
+        ax.set_visible(False)
+    return fig, flat[:n_panels]
 
 
 def _is_numeric(series: pd.Series) -> bool:
@@ -32,6 +39,8 @@ def _is_numeric(series: pd.Series) -> bool:
 def _compare(ax: Axes, samples: Mapping[str, pd.Series], title: str) -> None:
     first = next(iter(samples.values()))
     if _is_numeric(first) and first.nunique() > 10:
+        ax.set_xlabel("value")
+        ax.set_ylabel("density")
         pooled = np.concatenate([np.asarray(s, dtype=float) for s in samples.values()])
         lo, hi = np.quantile(pooled, [0.005, 0.995])
         bins = np.linspace(lo, hi, 40).tolist()
@@ -45,20 +54,30 @@ def _compare(ax: Axes, samples: Mapping[str, pd.Series], title: str) -> None:
                 label=label,
             )
     else:
-        cats = sorted({str(v) for s in samples.values() for v in s.unique()})
+        # the most common levels of the first sample (at most 12), the rest left out
+        top = first.astype(str).value_counts().index[:12]
+        cats = sorted(top) if len(top) == first.nunique() else list(top)
         width = 0.8 / len(samples)
         for k, (label, s) in enumerate(samples.items()):
             freq = s.astype(str).value_counts(normalize=True).reindex(cats, fill_value=0.0)
             ax.bar(np.arange(len(cats)) + k * width, freq.to_numpy(), width=width, label=label)
         ax.set_xticks(np.arange(len(cats)) + 0.4 - width / 2, cats)
+        if len(cats) > 4 or max(len(c) for c in cats) > 6:
+            ax.tick_params(axis="x", labelrotation=60, labelsize=7)
+        ax.set_ylabel("share of rows")
     ax.set_title(title, fontsize=10)
 
 
-def plot_marginals(observed: pd.DataFrame, model: pd.DataFrame, columns: Sequence[str]) -> Figure:
-    """One panel per column: the observed distribution next to the model's samples."""
-    fig, axes = _figure(len(columns))
+def plot_marginals(
+    observed: pd.DataFrame,
+    model: pd.DataFrame,
+    columns: Sequence[str],
+    labels: tuple[str, str] = ("data", "model"),
+) -> Figure:
+    """One panel per column (four to a row): the observed distribution next to the model's."""
+    fig, axes = _figure(len(columns), ncols=4)
     for ax, col in zip(axes, columns, strict=True):
-        _compare(ax, {"data": observed[col], "model": model[col]}, col)
+        _compare(ax, {labels[0]: observed[col], labels[1]: model[col]}, col)
     axes[0].legend(fontsize=8)
     fig.tight_layout()
     return fig
