@@ -56,9 +56,19 @@ def test_empty_adjustment_set(frame) -> None:
     assert "Adjustment set: {}" in str(res)
 
 
-def test_frontdoor_only_says_what_is_needed(frame) -> None:
-    with pytest.raises(DeepCausalError, match=r"(?s)not by back-door adjustment.*front-door"):
-        estimate_effect(frame, "T -> M; M -> Y; T <-> Y", "T", "Y")
+def test_frontdoor_is_used_where_no_backdoor_set_exists(frame) -> None:
+    res = estimate_effect(frame, "T -> M; M -> Y; T <-> Y", "T", "Y", n_bootstrap=20)
+    assert res.strategy == "front-door" and res.adjustment_set == ("M",)
+    text = str(res).splitlines()
+    assert text[1] == "Front-door set: {M} (the mediators)"
+    assert text[2].startswith("Rests on: every directed path from T to Y runs through {M}")
+
+
+def test_identified_by_neither_adjustment_says_so(frame) -> None:
+    # Z confounds M and Y, T and Y share a hidden cause: identified, but by neither criterion.
+    g = "T -> M; M -> Y; T <-> Y; Z -> M; Z <-> Y"
+    with pytest.raises(DeepCausalError, match=r"(?s)neither back-door\s+nor front-door.*DeepSCM"):
+        estimate_effect(frame, g, "T", "Y")
 
 
 def test_not_identifiable(frame) -> None:
@@ -121,8 +131,9 @@ def test_cli_prints_estimand_set_and_effect(tmp_path, frame, capsys) -> None:
     out = capsys.readouterr().out.splitlines()
     assert out[0].startswith("Estimand: Σ_{")
     assert out[1] == "Adjustment set: {Z} (back-door criterion, minimal)"
-    assert out[2].startswith("ATE = ") and "(90% CI" in out[2] and "DML" in out[2]
-    assert out[3].startswith("ATT = ")
+    assert out[2].startswith("Rests on: no unobserved confounder")
+    assert out[3].startswith("ATE = ") and "(90% CI" in out[3] and "DML" in out[3]
+    assert out[4].startswith("ATT = ")
 
 
 def test_cli_errors(tmp_path, frame, capsys) -> None:

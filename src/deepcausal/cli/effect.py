@@ -29,6 +29,9 @@ _METHODS = (
     "ipw",
     "matching",
     "regression",
+    "frontdoor",
+    "2sls",
+    "proximal",
 )
 
 
@@ -39,8 +42,11 @@ def add_parser(subparsers: Any) -> None:
         help="estimate the average effect of a treatment on an outcome (ATE with a 95%% interval)",
         description=(
             "Identify the effect in the graph; when a back-door adjustment set exists, fit the "
-            "chosen estimator on a minimal one and print the estimand, the adjustment set and the "
-            "ATE with its confidence interval (exit code 2 when the effect is not identifiable)."
+            "chosen estimator on a minimal one, else use the front-door mediators; print the "
+            "estimand, the columns used, the assumption and the ATE with its confidence interval "
+            "(exit code 2 when the effect is not identifiable). With hidden confounding: "
+            "--method 2sls --instrument Z, or --method proximal --treatment-proxy Z "
+            "--outcome-proxy W."
         ),
     )
     parser.add_argument("data", help="CSV file with one row per unit")
@@ -52,6 +58,27 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--outcome", required=True, help="outcome column (continuous or 0/1)")
     parser.add_argument(
         "--method", default="dragonnet", choices=_METHODS, help="estimator (default: dragonnet)"
+    )
+    parser.add_argument(
+        "--instrument",
+        action="append",
+        default=[],
+        metavar="COL",
+        help="an instrument column for --method 2sls (repeat for several)",
+    )
+    parser.add_argument(
+        "--treatment-proxy",
+        action="append",
+        default=[],
+        metavar="COL",
+        help="a treatment-side proxy of the hidden confounder for --method proximal",
+    )
+    parser.add_argument(
+        "--outcome-proxy",
+        action="append",
+        default=[],
+        metavar="COL",
+        help="an outcome-side proxy of the hidden confounder for --method proximal",
     )
     parser.add_argument("--level", type=float, default=0.95, help="confidence level (default 0.95)")
     parser.add_argument("--att", action="store_true", help="also print the effect on the treated")
@@ -75,6 +102,7 @@ def run(args: argparse.Namespace) -> int:
 
     from deepcausal._atomic import atomic_write_text
     from deepcausal.cli._common import check_output_file, read_table
+    from deepcausal.errors import CapabilityError
     from deepcausal.estimators import estimate_effect, refute
 
     report_dir = getattr(args, "report", None)
@@ -90,7 +118,15 @@ def run(args: argparse.Namespace) -> int:
         method=args.method,
         level=args.level,
         random_state=args.seed,
+        instruments=getattr(args, "instrument", None) or None,
+        treatment_proxy=getattr(args, "treatment_proxy", None) or None,
+        outcome_proxy=getattr(args, "outcome_proxy", None) or None,
     )
+    if args.att and not hasattr(result.estimator, "att"):
+        raise CapabilityError(
+            f"--att: {type(result.estimator).__name__} ({result.strategy}) estimates the average "
+            "effect only"
+        )
     att = result.estimator.att(args.level) if args.att else None
     print(result)
     if att is not None:
@@ -103,7 +139,9 @@ def run(args: argparse.Namespace) -> int:
             "effect": result.effect.to_dict(),
             "att": att.to_dict() if att is not None else None,
             "adjustment_set": list(result.adjustment_set),
-            "estimand": str(result.estimand),
+            "estimand": None if result.estimand is None else str(result.estimand),
+            "strategy": result.strategy,
+            "assumption": result.assumption,
             "checks": refutation.to_frame().to_dict("records") if refutation else None,
         }
         atomic_write_text(json_file, json.dumps(content, indent=2, default=str) + "\n")

@@ -9,14 +9,28 @@ al. 2023), the diffusion-based causal models paper (Chao et al. 2023) and a few 
 
 from deepcausal.datasets._adult import ADULT_COLUMNS, load_adult
 from deepcausal.datasets._catalog import available_scms, load_scm
+from deepcausal.datasets._hidden import (
+    HiddenConfounding,
+    demand_h,
+    simulate_demand,
+    simulate_frontdoor,
+    simulate_mismeasured,
+    simulate_proxies,
+)
 from deepcausal.datasets._scm import NoiseKind, SimulatedSCM, StructuralEquation
 
 __all__ = [
     "ADULT_COLUMNS",
+    "HiddenConfounding",
     "NoiseKind",
     "SimulatedSCM",
     "StructuralEquation",
     "available_scms",
+    "demand_h",
     "load_adult",
     "load_scm",
+    "simulate_demand",
+    "simulate_frontdoor",
+    "simulate_mismeasured",
+    "simulate_proxies",
 ]

@@ -12,9 +12,17 @@ from deepcausal.estimators._base import BaseEffectEstimator, Effect
 from deepcausal.estimators._dml import DML
 from deepcausal.estimators._dragonnet import DRAGONNET_TRAINING, DragonNet
 from deepcausal.estimators._entry import METHODS, EffectEstimate, estimate_effect
+from deepcausal.estimators._frontdoor import FrontDoor
 from deepcausal.estimators._ipw import IPW
+from deepcausal.estimators._iv import (
+    BaseIVEstimator,
+    TwoStageLeastSquares,
+    WeakInstrumentWarning,
+    first_stage_f,
+)
 from deepcausal.estimators._matching import PSMatching
 from deepcausal.estimators._overlap import OverlapSummary, overlap_summary, plot_overlap
+from deepcausal.estimators._proxies import EffectRestoration, ProximalTwoStage
 from deepcausal.estimators._refute import (
     CHECKS,
     Refutation,
@@ -35,18 +43,25 @@ __all__ = [
     "IPW",
     "METHODS",
     "BaseEffectEstimator",
+    "BaseIVEstimator",
     "CFRNet",
     "DragonNet",
     "Effect",
     "EffectEstimate",
+    "EffectRestoration",
     "EffectSearch",
+    "FrontDoor",
     "OverlapSummary",
     "PSMatching",
+    "ProximalTwoStage",
     "Refutation",
     "RefutationReport",
     "RegressionAdjustment",
     "TARNet",
+    "TwoStageLeastSquares",
+    "WeakInstrumentWarning",
     "estimate_effect",
+    "first_stage_f",
     "nearest_neighbour_effects",
     "overlap_summary",
     "plot_overlap",

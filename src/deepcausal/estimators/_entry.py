@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,8 +15,11 @@ from deepcausal.estimators._aipw import AIPW
 from deepcausal.estimators._base import BaseEffectEstimator, Effect
 from deepcausal.estimators._dml import DML
 from deepcausal.estimators._dragonnet import DragonNet
+from deepcausal.estimators._frontdoor import FrontDoor
 from deepcausal.estimators._ipw import IPW
+from deepcausal.estimators._iv import TwoStageLeastSquares
 from deepcausal.estimators._matching import PSMatching
+from deepcausal.estimators._proxies import ProximalTwoStage
 from deepcausal.estimators._regression import RegressionAdjustment
 from deepcausal.estimators._tarnet import CFRNet, TARNet
 from deepcausal.graph import CausalGraph
@@ -45,34 +48,46 @@ class EffectEstimate:
     """The answer of :func:`estimate_effect`.
 
     Attributes:
-        estimand: the identified estimand (a formula over observational distributions).
-        adjustment_set: the back-door set the estimator adjusted for (minimal, node order).
-        estimator: the fitted estimator (call ``att()``, ``effect(X)`` ... on it).
+        estimand: the identified estimand (a formula over observational distributions), or
+            ``None`` for an instrumental-variable or proximal estimate (whose identification
+            rests on assumptions outside the graph's do-calculus).
+        adjustment_set: the columns the estimate used besides treatment and outcome: the
+            back-door set, the front-door mediators, or the instruments or proxies.
+        estimator: the fitted estimator (``att()``, ``effect(X)`` ... where it has them).
         effect: the average treatment effect with its interval.
         treatment: the treatment column.
         outcome: the outcome column.
         graph: the causal graph the estimate rests on.
         data: the data it was fitted to (for :func:`refute`'s graph check).
+        strategy: ``"back-door"``, ``"front-door"``, ``"instrument"`` or ``"proxies"``.
+        assumption: the assumption the estimate rests on, in one sentence.
     """
 
-    estimand: Estimand
+    estimand: Estimand | None
     adjustment_set: tuple[str, ...]
-    estimator: BaseEffectEstimator
+    estimator: Any
     effect: Effect
     treatment: str
     outcome: str
     graph: CausalGraph | None = None
     data: pd.DataFrame | None = None
+    strategy: str = "back-door"
+    assumption: str = ""
 
     def __str__(self) -> str:
-        adj = "{" + ", ".join(self.adjustment_set) + "}"
-        return "\n".join(
-            [
-                f"Estimand: {self.estimand}",
-                f"Adjustment set: {adj} (back-door criterion, minimal)",
-                str(self.effect),
-            ]
-        )
+        cols = "{" + ", ".join(self.adjustment_set) + "}"
+        labels = {
+            "back-door": f"Adjustment set: {cols} (back-door criterion, minimal)",
+            "front-door": f"Front-door set: {cols} (the mediators)",
+            "instrument": f"Instruments: {cols}",
+            "proxies": f"Proxies: {cols}",
+        }
+        lines = [f"Estimand: {self.estimand}"] if self.estimand is not None else []
+        lines.append(labels[self.strategy])
+        if self.assumption:
+            lines.append(f"Rests on: {self.assumption}")
+        lines.append(str(self.effect))
+        return "\n".join(lines)
 
 
 def covariate_matrix(data: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
@@ -114,31 +129,45 @@ def estimate_effect(
     *,
     level: float = 0.95,
     control: Any = None,
+    instruments: Sequence[str] | str | None = None,
+    treatment_proxy: Sequence[str] | str | None = None,
+    outcome_proxy: Sequence[str] | str | None = None,
     **kwargs: Any,
 ) -> EffectEstimate:
     """Estimate the average effect of ``treatment`` on ``outcome`` using the causal graph.
 
-    Calls :func:`deepcausal.identify.identify`; when the effect is identified by back-door
-    adjustment, fits the chosen estimator with a minimal valid adjustment set (the first one, in
-    the graph's node order, whose columns are all in ``data``) as covariates. Otherwise it says
-    what is needed: front-door and instrumental-variable estimators are not available yet.
+    * Back-door (the default): :func:`deepcausal.identify.identify`, then the chosen estimator
+      adjusted for a minimal valid adjustment set (the first, in the graph's node order, whose
+      columns are all in ``data``).
+    * Front-door: where no back-door set exists but the mediators of the effect satisfy the
+      front-door criterion (or ``method="frontdoor"``), :class:`FrontDoor` on them.
+    * ``method="2sls"`` with ``instruments``: :class:`TwoStageLeastSquares`; the graph must not
+      let an instrument reach the outcome but through the treatment.
+    * ``method="proximal"`` with ``treatment_proxy`` and ``outcome_proxy``:
+      :class:`ProximalTwoStage`.
 
     Args:
-        data: one row per unit; must hold the treatment, the outcome and the adjustment columns.
+        data: one row per unit; must hold the treatment, the outcome and the other roles' columns.
         graph: a :class:`~deepcausal.graph.CausalGraph` or its string form (``"Z -> T; ..."``).
         treatment: the treatment column (binary; categorical for TARNet, IPW, AIPW and regression).
         outcome: the outcome column (continuous or 0/1).
-        method: one of :data:`METHODS` (``"dragonnet"``, ``"cfr"``, ``"aipw"``, ...).
+        method: one of :data:`METHODS`, ``"frontdoor"``, ``"2sls"`` or ``"proximal"``.
         level: confidence level of the interval.
         control: the treatment value of the control arm (default: the smallest value).
+        instruments: the instrument column(s) of ``"2sls"``.
+        treatment_proxy: the treatment-side proxy column(s) of ``"proximal"``.
+        outcome_proxy: the outcome-side proxy column(s) of ``"proximal"``.
         **kwargs: hyper-parameters of the estimator (e.g. ``random_state=0``).
 
     Returns:
-        The estimand, the adjustment set, the fitted estimator and its ATE.
+        The estimand (where the do-calculus gives one), the columns used, the fitted estimator,
+        the effect, and the assumption it rests on.
 
     Raises:
         NotIdentifiable: the effect cannot be computed from observational data in this graph.
-        DeepCausalError: the effect is identified, but not by back-door adjustment.
+        DeepCausalError: the effect is zero (no directed path), or identified by neither
+            back-door nor front-door adjustment.
+        GraphError: an instrument that reaches the outcome other than through the treatment.
         DataError: a needed column is missing from ``data`` or holds bad values.
         ValueError: an unknown ``method``.
 
@@ -155,8 +184,9 @@ def estimate_effect(
         >>> res.effect.ci_low < 2.0 < res.effect.ci_high
         True
     """
-    if method not in METHODS:
-        raise ValueError(f"unknown method {method!r}; choose from {sorted(METHODS)}")
+    known = (*METHODS, "frontdoor", "2sls", "proximal")
+    if method not in known:
+        raise ValueError(f"unknown method {method!r}; choose from {sorted(known)}")
     if not isinstance(data, pd.DataFrame):
         raise DataError(f"data must be a pandas DataFrame, got {type(data).__name__}")
     g = CausalGraph(graph) if isinstance(graph, str) else graph
@@ -164,32 +194,62 @@ def estimate_effect(
         raise GraphError(
             f"graph must be a CausalGraph or a graph string, got {type(graph).__name__}"
         )
-    missing = [c for c in (treatment, outcome) if c not in data.columns]
-    if missing:
-        raise DataError(f"data has no column {missing[0]!r}; columns are {list(data.columns)}")
+    _require_columns(data, [treatment, outcome], "treatment and outcome")
     if outcome not in g.descendants(treatment):
         raise DeepCausalError(
             f"the effect of {treatment} on {outcome} is zero in this graph: there is no directed "
             f"path from {treatment} to {outcome}, so changing {treatment} cannot change "
             f"{outcome} (if you expected one, check the direction of the edges)"
         )
+    common: dict[str, Any] = {"treatment": treatment, "outcome": outcome, "graph": g, "data": data}
+    if method == "2sls":
+        return _instrument(data, g, treatment, outcome, _names(instruments), level, common)
+    if method == "proximal":
+        return _proximal(
+            data,
+            g,
+            treatment,
+            outcome,
+            _names(treatment_proxy),
+            _names(outcome_proxy),
+            level,
+            common,
+        )
     estimand = identify(g, treatment, outcome)
-    sets = g.backdoor_adjustment_sets(treatment, outcome)
-    if not sets:
-        raise DeepCausalError(
-            f"the effect of {treatment} on {outcome} is identified, but not by back-door "
-            f"adjustment:\n  {estimand}\nIt needs a front-door or instrumental-variable estimator, "
-            "which deepcausal does not provide yet; a DeepSCM fit on the graph can answer it"
-        )
-    observed = [s for s in sets if s <= set(data.columns)]
-    if not observed:
-        need = sorted(sets[0] - set(data.columns))
-        raise DataError(
-            f"every valid adjustment set needs columns missing from data; the smallest, "
-            f"{sorted(sets[0])}, lacks {need}"
-        )
+    sets = [s for s in g.backdoor_adjustment_sets(treatment, outcome) if s <= set(data.columns)]
+    if method == "frontdoor" or not sets:
+        mediators = _frontdoor_set(g, data, treatment, outcome)
+        if mediators is None:
+            if method == "frontdoor":
+                raise DeepCausalError(
+                    f"no front-door set of observed mediators for {treatment} -> {outcome} in "
+                    "this graph"
+                )
+            need = g.backdoor_adjustment_sets(treatment, outcome)
+            if need:
+                raise DataError(
+                    f"every valid adjustment set needs columns missing from data; the smallest, "
+                    f"{sorted(need[0])}, lacks {sorted(need[0] - set(data.columns))}"
+                )
+            raise DeepCausalError(
+                f"the effect of {treatment} on {outcome} is identified, but by neither back-door "
+                f"nor front-door adjustment:\n  {estimand}\nA DeepSCM fit on the graph can "
+                "answer it"
+            )
+        fd_kwargs = {k: v for k, v in kwargs.items() if k in ("random_state", "n_bootstrap")}
+        front = FrontDoor(**fd_kwargs)
+        front.fit(None, data[treatment], data[outcome].to_numpy(), mediators=data[list(mediators)],
+                  control=control)  # fmt: skip
+        return EffectEstimate(
+            estimand=estimand, adjustment_set=mediators, estimator=front, effect=front.ate(level),
+            strategy="front-door",
+            assumption=f"every directed path from {treatment} to {outcome} runs through "
+            f"{{{', '.join(mediators)}}}, which no back-door path reaches from {treatment}, and "
+            f"{treatment} blocks every back-door path from them to {outcome} (Pearl 1995)",
+            **common,
+        )  # fmt: skip
     order = {n: i for i, n in enumerate(g.nodes)}
-    adjustment = tuple(sorted(observed[0], key=order.__getitem__))
+    adjustment = tuple(sorted(sets[0], key=order.__getitem__))
     X = covariate_matrix(data, adjustment)
     estimator = METHODS[method](**kwargs)
     estimator.fit(X, data[treatment], data[outcome].to_numpy(), control=control)
@@ -198,8 +258,110 @@ def estimate_effect(
         adjustment_set=adjustment,
         estimator=estimator,
         effect=estimator.ate(level),
-        treatment=treatment,
-        outcome=outcome,
-        graph=g,
-        data=data,
+        assumption="no unobserved confounder outside the adjustment set (the graph is complete)",
+        **common,
     )
+
+
+def _names(value: Sequence[str] | str | None) -> list[str]:
+    if value is None:
+        return []
+    return [value] if isinstance(value, str) else list(value)
+
+
+def _require_columns(data: pd.DataFrame, columns: Sequence[str], role: str) -> None:
+    missing = [c for c in columns if c not in data.columns]
+    if missing:
+        raise DataError(
+            f"no column {', '.join(map(repr, missing))} (the {role}) in the data; columns are "
+            f"{list(data.columns)}"
+        )
+
+
+def _frontdoor_set(
+    g: CausalGraph, data: pd.DataFrame, treatment: str, outcome: str
+) -> tuple[str, ...] | None:
+    """The observed mediators of the effect, if they satisfy the front-door criterion."""
+    between = g.descendants(treatment) & g.ancestors(outcome)
+    mediators = tuple(v for v in g.nodes if v in between and v in data.columns)
+    if mediators and g.satisfies_frontdoor(treatment, outcome, list(mediators)):
+        return mediators
+    return None
+
+
+def _instrument(
+    data: pd.DataFrame,
+    g: CausalGraph,
+    treatment: str,
+    outcome: str,
+    instruments: list[str],
+    level: float,
+    common: dict[str, Any],
+) -> EffectEstimate:
+    if not instruments:
+        raise DataError("method='2sls' needs instruments=[...] (the CLI: --instrument Z)")
+    _require_columns(data, instruments, "instrument")
+    g.check_nodes(instruments, "instrument")
+    for z in instruments:
+        if outcome in g.children(z) or not g.cut_outgoing(treatment).d_separated(z, outcome):
+            raise GraphError(
+                f"{z!r} is not an instrument in this graph: it reaches {outcome!r} other than "
+                f"through {treatment!r} (or shares a cause with it)"
+            )
+        if treatment not in g.descendants(z):
+            raise GraphError(f"{z!r} is not an instrument: it does not affect {treatment!r}")
+    controls = _controls(g, data, treatment, outcome, instruments)
+    est = TwoStageLeastSquares().fit(
+        covariate_matrix(data, controls) if controls else None,
+        data[treatment],
+        data[outcome],
+        instruments=data[instruments],
+    )
+    return EffectEstimate(
+        estimand=None, adjustment_set=tuple(instruments), estimator=est, effect=est.ate(level=level),
+        strategy="instrument",
+        assumption=f"{', '.join(instruments)} move {treatment}, reach {outcome} only through it, "
+        f"and share no cause with {outcome}; the effect of {treatment} is linear",
+        **common,
+    )  # fmt: skip
+
+
+def _controls(
+    g: CausalGraph, data: pd.DataFrame, treatment: str, outcome: str, exclude: Sequence[str]
+) -> tuple[str, ...]:
+    """Observed parents of the treatment or the outcome that the treatment does not affect:
+    the exogenous covariates an instrument or proxy estimate conditions on."""
+    parents = (set(g.parents(treatment)) | set(g.parents(outcome))) - g.descendants(treatment)
+    skip = {treatment, outcome, *exclude}
+    return tuple(v for v in g.nodes if v in parents and v not in skip and v in data.columns)
+
+
+def _proximal(
+    data: pd.DataFrame,
+    g: CausalGraph,
+    treatment: str,
+    outcome: str,
+    z: list[str],
+    w: list[str],
+    level: float,
+    common: dict[str, Any],
+) -> EffectEstimate:
+    if not z or not w:
+        raise DataError("method='proximal' needs treatment_proxy=... and outcome_proxy=...")
+    _require_columns(data, [*z, *w], "proxy")
+    controls = _controls(g, data, treatment, outcome, [*z, *w])
+    est = ProximalTwoStage().fit(
+        covariate_matrix(data, controls) if controls else None,
+        data[treatment],
+        data[outcome],
+        treatment_proxy=data[z],
+        outcome_proxy=data[w],
+    )
+    return EffectEstimate(
+        estimand=None, adjustment_set=(*z, *w), estimator=est, effect=est.ate(level=level),
+        strategy="proxies",
+        assumption=f"{', '.join(z)} (treatment proxies) and {', '.join(w)} (outcome proxies) "
+        "measure the hidden confounder, and the outcome bridge is linear (Tchetgen Tchetgen et "
+        "al. 2020)",
+        **common,
+    )  # fmt: skip

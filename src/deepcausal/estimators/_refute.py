@@ -38,7 +38,7 @@ import pandas as pd
 from scipy import stats
 from sklearn.base import clone
 
-from deepcausal.errors import DataError
+from deepcausal.errors import CapabilityError, DataError
 from deepcausal.estimators._base import BaseEffectEstimator, Effect
 from deepcausal.estimators._validation import FitData
 
@@ -152,6 +152,12 @@ def refute(
 
     estimate = target if isinstance(target, EffectEstimate) else None
     estimator = target.estimator if isinstance(target, EffectEstimate) else target
+    if estimate is not None and estimate.strategy != "back-door":
+        raise CapabilityError(
+            f"the refutation checks refit a back-door estimator; this estimate used "
+            f"{estimate.strategy} adjustment ({type(estimator).__name__}), whose assumptions "
+            "they do not test"
+        )
     if not isinstance(estimator, BaseEffectEstimator) or not hasattr(estimator, "fit_data_"):
         raise DataError("refute needs a fitted deepcausal estimator or an estimate_effect result")
     unknown = [c for c in checks if c not in CHECKS]

@@ -42,17 +42,24 @@ def effect_report(
     report.code(result.graph.to_string() if result.graph is not None else "(none)")
     report.heading("The answer")
     row = result.effect.to_dict()
-    row["units"] = int(est.fit_data_.X.shape[0])
+    row["units"] = len(result.data) if result.data is not None else None
     report.table(pd.DataFrame([row]))
     report.text(str(result.effect))
     report.heading("What it rests on")
-    report.text(f"Estimand (identified by the do-calculus): {result.estimand}")
-    report.text(
-        "Adjustment set (back-door criterion, minimal): {"
-        + ", ".join(result.adjustment_set)
-        + "}. The effect is causal only if no confounder outside it exists; the refutation "
-        "checks below probe what the data can."
-    )
+    if result.estimand is not None:
+        report.text(f"Estimand (identified by the do-calculus): {result.estimand}")
+    roles = {
+        "back-door": "Adjustment set (back-door criterion, minimal)",
+        "front-door": "Front-door set (the mediators)",
+        "instrument": "Instruments",
+        "proxies": "Proxies of the hidden confounder",
+    }
+    report.text(f"{roles[result.strategy]}: {{{', '.join(result.adjustment_set)}}}.")
+    if result.assumption:
+        report.text(
+            f"The effect is causal only if {result.assumption}. The data cannot prove this; the "
+            "checks below probe what they can."
+        )
     propensity = getattr(est, "propensity_", None)
     if propensity is not None and len(est.classes_) == 2:
         t = est.fit_data_.t
