@@ -31,6 +31,7 @@ _METHODS = (
     "regression",
     "frontdoor",
     "2sls",
+    "deepiv",
     "proximal",
 )
 
@@ -45,7 +46,7 @@ def add_parser(subparsers: Any) -> None:
             "chosen estimator on a minimal one, else use the front-door mediators; print the "
             "estimand, the columns used, the assumption and the ATE with its confidence interval "
             "(exit code 2 when the effect is not identifiable). With hidden confounding: "
-            "--method 2sls --instrument Z, or --method proximal --treatment-proxy Z "
+            "--method 2sls|deepiv --instrument Z, or --method proximal --treatment-proxy Z "
             "--outcome-proxy W."
         ),
     )
@@ -64,7 +65,7 @@ def add_parser(subparsers: Any) -> None:
         action="append",
         default=[],
         metavar="COL",
-        help="an instrument column for --method 2sls (repeat for several)",
+        help="an instrument column for --method 2sls or deepiv (repeat for several)",
     )
     parser.add_argument(
         "--treatment-proxy",

@@ -14,7 +14,9 @@ from deepcausal.datasets._hidden import (
     demand_h,
     simulate_demand,
     simulate_frontdoor,
+    simulate_latent_proxies,
     simulate_mismeasured,
+    simulate_noisy_proxy,
     simulate_proxies,
 )
 from deepcausal.datasets._scm import NoiseKind, SimulatedSCM, StructuralEquation
@@ -31,6 +33,8 @@ __all__ = [
     "load_scm",
     "simulate_demand",
     "simulate_frontdoor",
+    "simulate_latent_proxies",
     "simulate_mismeasured",
+    "simulate_noisy_proxy",
     "simulate_proxies",
 ]

@@ -1,6 +1,7 @@
 """Treatment-effect estimators: deep (TARNet, CFR, DragonNet) and classical (IPW, matching, AIPW, DML,
-regression adjustment), one scikit-learn-style API, intervals, overlap diagnostics, hyper-parameter
-selection without counterfactuals (EffectSearch) and a graph-aware entry point.
+regression adjustment), and for hidden confounding (DeepIV, 2SLS, proximal 2SLS, effect
+restoration, front-door); one scikit-learn-style API, intervals, overlap diagnostics,
+hyper-parameter selection without counterfactuals (EffectSearch) and a graph-aware entry point.
 
     est = DragonNet(random_state=0).fit(X, t, y)
     est.effect(X)          # per-unit effects (CATE)
@@ -9,6 +10,8 @@ selection without counterfactuals (EffectSearch) and a graph-aware entry point.
 
 from deepcausal.estimators._aipw import AIPW
 from deepcausal.estimators._base import BaseEffectEstimator, Effect
+from deepcausal.estimators._cevae import CEVAE, CEVAE_TRAINING
+from deepcausal.estimators._deepiv import DeepIV, select_deepiv
 from deepcausal.estimators._dml import DML
 from deepcausal.estimators._dragonnet import DRAGONNET_TRAINING, DragonNet
 from deepcausal.estimators._entry import METHODS, EffectEstimate, estimate_effect
@@ -36,6 +39,8 @@ from deepcausal.estimators._tarnet import CFR_TRAINING, CFRNet, TARNet
 
 __all__ = [
     "AIPW",
+    "CEVAE",
+    "CEVAE_TRAINING",
     "CFR_TRAINING",
     "CHECKS",
     "DML",
@@ -45,6 +50,7 @@ __all__ = [
     "BaseEffectEstimator",
     "BaseIVEstimator",
     "CFRNet",
+    "DeepIV",
     "DragonNet",
     "Effect",
     "EffectEstimate",
@@ -67,4 +73,5 @@ __all__ = [
     "plot_overlap",
     "refute",
     "robustness_value",
+    "select_deepiv",
 ]

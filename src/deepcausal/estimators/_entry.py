@@ -13,6 +13,7 @@ import pandas as pd
 from deepcausal.errors import DataError, DeepCausalError, GraphError
 from deepcausal.estimators._aipw import AIPW
 from deepcausal.estimators._base import BaseEffectEstimator, Effect
+from deepcausal.estimators._deepiv import DeepIV
 from deepcausal.estimators._dml import DML
 from deepcausal.estimators._dragonnet import DragonNet
 from deepcausal.estimators._frontdoor import FrontDoor
@@ -141,7 +142,9 @@ def estimate_effect(
       columns are all in ``data``).
     * Front-door: where no back-door set exists but the mediators of the effect satisfy the
       front-door criterion (or ``method="frontdoor"``), :class:`FrontDoor` on them.
-    * ``method="2sls"`` with ``instruments``: :class:`TwoStageLeastSquares`; the graph must not
+    * ``method="2sls"`` or ``"deepiv"`` with ``instruments``: :class:`TwoStageLeastSquares` or
+      :class:`DeepIV` (the average effect of a unit increase from the mean treatment, for a
+      treatment with more than two values); the graph must not
       let an instrument reach the outcome but through the treatment.
     * ``method="proximal"`` with ``treatment_proxy`` and ``outcome_proxy``:
       :class:`ProximalTwoStage`.
@@ -151,10 +154,11 @@ def estimate_effect(
         graph: a :class:`~deepcausal.graph.CausalGraph` or its string form (``"Z -> T; ..."``).
         treatment: the treatment column (binary; categorical for TARNet, IPW, AIPW and regression).
         outcome: the outcome column (continuous or 0/1).
-        method: one of :data:`METHODS`, ``"frontdoor"``, ``"2sls"`` or ``"proximal"``.
+        method: one of :data:`METHODS`, ``"frontdoor"``, ``"2sls"``, ``"deepiv"`` or
+            ``"proximal"``.
         level: confidence level of the interval.
         control: the treatment value of the control arm (default: the smallest value).
-        instruments: the instrument column(s) of ``"2sls"``.
+        instruments: the instrument column(s) of ``"2sls"`` and ``"deepiv"``.
         treatment_proxy: the treatment-side proxy column(s) of ``"proximal"``.
         outcome_proxy: the outcome-side proxy column(s) of ``"proximal"``.
         **kwargs: hyper-parameters of the estimator (e.g. ``random_state=0``).
@@ -184,7 +188,7 @@ def estimate_effect(
         >>> res.effect.ci_low < 2.0 < res.effect.ci_high
         True
     """
-    known = (*METHODS, "frontdoor", "2sls", "proximal")
+    known = (*METHODS, "frontdoor", "2sls", "deepiv", "proximal")
     if method not in known:
         raise ValueError(f"unknown method {method!r}; choose from {sorted(known)}")
     if not isinstance(data, pd.DataFrame):
@@ -202,8 +206,9 @@ def estimate_effect(
             f"{outcome} (if you expected one, check the direction of the edges)"
         )
     common: dict[str, Any] = {"treatment": treatment, "outcome": outcome, "graph": g, "data": data}
-    if method == "2sls":
-        return _instrument(data, g, treatment, outcome, _names(instruments), level, common)
+    if method in ("2sls", "deepiv"):
+        est = TwoStageLeastSquares() if method == "2sls" else DeepIV(**kwargs)
+        return _instrument(data, g, est, _names(instruments), level, common)
     if method == "proximal":
         return _proximal(
             data,
@@ -292,14 +297,16 @@ def _frontdoor_set(
 def _instrument(
     data: pd.DataFrame,
     g: CausalGraph,
-    treatment: str,
-    outcome: str,
+    est: TwoStageLeastSquares | DeepIV,
     instruments: list[str],
     level: float,
     common: dict[str, Any],
 ) -> EffectEstimate:
+    treatment, outcome = common["treatment"], common["outcome"]
     if not instruments:
-        raise DataError("method='2sls' needs instruments=[...] (the CLI: --instrument Z)")
+        raise DataError(
+            f"method={est.method_name.lower()!r} needs instruments=[...] (the CLI: --instrument Z)"
+        )
     _require_columns(data, instruments, "instrument")
     g.check_nodes(instruments, "instrument")
     for z in instruments:
@@ -311,17 +318,24 @@ def _instrument(
         if treatment not in g.descendants(z):
             raise GraphError(f"{z!r} is not an instrument: it does not affect {treatment!r}")
     controls = _controls(g, data, treatment, outcome, instruments)
-    est = TwoStageLeastSquares().fit(
+    est.fit(
         covariate_matrix(data, controls) if controls else None,
         data[treatment],
         data[outcome],
         instruments=data[instruments],
     )
+    t = pd.to_numeric(data[treatment]).to_numpy(dtype=float)
+    t0, t1 = (0.0, 1.0) if set(np.unique(t)) <= {0.0, 1.0} else (t.mean(), t.mean() + 1.0)
+    shape = (
+        f"the effect of {treatment} is linear"
+        if isinstance(est, TwoStageLeastSquares)
+        else f"the noise enters {outcome} additively (DeepIV's h(t, x) + e)"
+    )
     return EffectEstimate(
-        estimand=None, adjustment_set=tuple(instruments), estimator=est, effect=est.ate(level=level),
-        strategy="instrument",
+        estimand=None, adjustment_set=tuple(instruments), estimator=est,
+        effect=est.ate(t0=t0, t1=t1, level=level), strategy="instrument",
         assumption=f"{', '.join(instruments)} move {treatment}, reach {outcome} only through it, "
-        f"and share no cause with {outcome}; the effect of {treatment} is linear",
+        f"and share no cause with {outcome}; {shape}",
         **common,
     )  # fmt: skip
 
