@@ -31,6 +31,8 @@ import numpy as np
 import pandas as pd
 
 HERE = Path(__file__).resolve().parent
+# this folder holds coverage.py, which would shadow the `coverage` package numba probes for
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
 RESULTS = HERE / "results"
 METHODS = ("deepiv", "2sls", "dmliv", "orthoiv", "driv", "nonparam-dmliv")
 LABELS = {

@@ -63,6 +63,20 @@ def test_2sls_agrees_with_statsmodels() -> None:
     assert np.allclose(est.coef_, ref.params, atol=1e-6, rtol=0)
 
 
+def test_2sls_agrees_with_econml() -> None:
+    lm = pytest.importorskip(
+        "econml.sklearn_extensions.linear_model", reason="econml is a benchmark extra"
+    )
+    X, t, y, Z = _iv_data(800, 1)
+    n = len(y)
+    ref = lm.StatsModels2SLS(cov_type="HC1").fit(
+        np.column_stack([np.ones(n), Z, X]), np.column_stack([np.ones(n), t, X]), y
+    )
+    est = TwoStageLeastSquares().fit(X, t, y, instruments=Z)
+    np.testing.assert_allclose(est.coef_, ref.coef_, atol=1e-6, rtol=0)
+    np.testing.assert_allclose(est.coef_cov_, ref._param_var, atol=1e-6, rtol=0)
+
+
 def test_2sls_recovers_the_effect_ols_misses() -> None:
     X, t, y, Z = _iv_data(N, 2)
     ols = LinearRegression().fit(np.column_stack([t, X]), y).coef_[0]
