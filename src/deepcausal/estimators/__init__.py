@@ -23,6 +23,7 @@ from deepcausal.estimators._iv import (
     WeakInstrumentWarning,
     first_stage_f,
 )
+from deepcausal.estimators._ivfeatures import DeepIVFeatures
 from deepcausal.estimators._matching import PSMatching
 from deepcausal.estimators._overlap import OverlapSummary, overlap_summary, plot_overlap
 from deepcausal.estimators._proxies import EffectRestoration, ProximalTwoStage
@@ -51,6 +52,7 @@ __all__ = [
     "BaseIVEstimator",
     "CFRNet",
     "DeepIV",
+    "DeepIVFeatures",
     "DragonNet",
     "Effect",
     "EffectEstimate",
