@@ -28,7 +28,9 @@ def test_deepiv_recovers_a_linear_effect_that_regression_gets_wrong() -> None:
     X, t, y, z = _linear_iv(3000, 0)
     naive = np.polyfit(t, y, 1)[0]
     assert naive > 2.6  # the hidden u pushes regression up by >= 30% of the effect
-    est = DeepIV(n_bootstrap=0, train_config=FAST, random_state=0).fit(X, t, y, instruments=z)
+    est = DeepIV(n_ensemble=1, n_bootstrap=0, train_config=FAST, random_state=0).fit(
+        X, t, y, instruments=z
+    )
     effect = est.ate(t0=0.0, t1=1.0)
     assert abs(effect.value - 2.0) < 0.3, effect
     assert est.treatment_kind_ == "continuous"
@@ -44,7 +46,9 @@ def test_deepiv_discrete_treatment_integrates_exactly() -> None:
     z = rng.binomial(1, 0.5, size=n)
     t = rng.binomial(1, 1 / (1 + np.exp(-(2.5 * z - 1.25 + u))))
     y = 1.5 * t + 2.0 * u + rng.normal(size=n)
-    est = DeepIV(n_bootstrap=0, train_config=FAST, random_state=0).fit(None, t, y, instruments=z)
+    est = DeepIV(n_ensemble=1, n_bootstrap=0, train_config=FAST, random_state=0).fit(
+        None, t, y, instruments=z
+    )
     assert est.treatment_kind_ == "discrete"
     assert abs(est.ate().value - 1.5) < 0.35
     with pytest.raises(DataError, match="not a value the discrete treatment took"):
@@ -58,7 +62,7 @@ def test_deepiv_beats_2sls_on_the_demand_design() -> None:
     test = simulate_demand(1000, random_state=1).data
     cols = ["time", "emotion"]
     truth = demand_h(test.price.to_numpy(), test.time.to_numpy(), test.emotion.to_numpy())
-    est = DeepIV(n_bootstrap=0, train_config=FAST, random_state=0)
+    est = DeepIV(n_ensemble=1, n_bootstrap=0, train_config=FAST, random_state=0)
     est.fit(train[cols], train.price, train.sales, instruments=train.cost)
     deep = np.mean((est.predict(test[cols], test.price) - truth) ** 2)
     ls = TwoStageLeastSquares().fit(train[cols], train.price, train.sales, instruments=train.cost)
@@ -69,7 +73,7 @@ def test_deepiv_beats_2sls_on_the_demand_design() -> None:
 def test_bootstrap_interval_and_selection_on_held_out_losses() -> None:
     X, t, y, z = _linear_iv(1500, 2)
     small = TrainConfig(progress=False, max_epochs=25, patience=5, batch_size=128)
-    base = DeepIV(n_bootstrap=3, train_config=small, random_state=0)
+    base = DeepIV(n_ensemble=2, n_bootstrap=3, train_config=small, random_state=0)
     grid = {"n_components": [1, 3], "response_hidden": [(16,), (64, 32)]}
     best = select_deepiv(X, t, y, instruments=z, grid=grid, base=base)
     stage1 = [r for r in best.search_results_ if r["stage"] == 1]
@@ -77,6 +81,9 @@ def test_bootstrap_interval_and_selection_on_held_out_losses() -> None:
     assert len(stage1) == 2 and len(stage2) == 2
     assert best.n_components == min(stage1, key=lambda r: r["held_out_loss"])["n_components"]
     assert best.response_hidden == min(stage2, key=lambda r: r["held_out_loss"])["response_hidden"]
+    assert len(best.members_) == 1 and all(m.n_ensemble == 1 for m in best.bootstrap_models_)
+    both = (best._predict_one(X, t) + best.members_[0]._predict_one(X, t)) / 2
+    np.testing.assert_allclose(best.predict(X, t), both)  # the ensemble averages its members
     effect = best.ate()
     assert np.isfinite(effect.std_error) and effect.std_error > 0
     assert "bootstrap (3 refits)" in effect.method
@@ -99,7 +106,8 @@ def test_deepiv_follows_the_estimator_contract() -> None:
 
     X, t, y, z = _linear_iv(400, 4)
     tiny = TrainConfig(progress=False, max_epochs=5, batch_size=128)
-    est = DeepIV(n_bootstrap=0, train_config=tiny, random_state=7, response_hidden=(16,))
+    est = DeepIV(n_ensemble=2, n_bootstrap=0, train_config=tiny, random_state=7,
+                 response_hidden=(16,))  # fmt: skip
     copy = clone(est)
     assert copy.get_params() == est.get_params()
     a = est.fit(X, t, y, instruments=z).predict(X, 1.0)
@@ -119,8 +127,8 @@ def test_estimate_effect_with_deepiv_checks_the_instrument_in_the_graph() -> Non
     frame = pd.DataFrame({"x": X[:, 0], "z": z, "t": t, "y": y})
     g = "z -> t; x -> t; x -> y; t -> y; t <-> y"
     res = estimate_effect(
-        frame, g, "t", "y", method="deepiv", instruments="z", n_bootstrap=0, train_config=FAST,
-        random_state=0,
+        frame, g, "t", "y", method="deepiv", instruments="z", n_ensemble=1, n_bootstrap=0,
+        train_config=FAST, random_state=0,
     )  # fmt: skip
     assert res.strategy == "instrument" and isinstance(res.estimator, DeepIV)
     assert res.estimator.n_features_in_ == 1  # x is conditioned on

