@@ -202,3 +202,18 @@ def test_cli_synthesizes_with_a_report(tmp_path: Path, capsys: pytest.CaptureFix
     assert (tmp_path / "report" / "marginals.png").is_file()
     assert main([*argv[:-4], "--out", str(csv)]) == 1  # never over its input
     assert "is the input" in capsys.readouterr().err
+
+
+def test_discretisation_keeps_a_spike_of_zeros_in_one_bin() -> None:
+    import numpy as np
+    import pandas as pd
+
+    from deepcausal.synthetic._synthesizer import _bins
+
+    rng = np.random.default_rng(0)
+    gain = np.where(rng.random(1000) < 0.9, 0.0, rng.exponential(5000, 1000))
+    codes = _bins(pd.Series(gain))
+    assert set(codes[gain == 0]) == {0}  # the zeros together, never split at random
+    assert len(set(codes[gain > 0])) == 4 and 0 not in set(codes[gain > 0])
+    plain = _bins(pd.Series(rng.normal(size=1000)))
+    assert sorted(set(plain)) == [0, 1, 2, 3, 4]

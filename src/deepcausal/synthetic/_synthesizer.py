@@ -293,20 +293,37 @@ def _numeric(series: pd.Series) -> bool:
     return bool(pd.api.types.is_numeric_dtype(series)) and not pd.api.types.is_bool_dtype(series)
 
 
+def _bins(series: pd.Series, k: int = 5) -> np.ndarray:
+    """Quantile bins of a numeric column; tied values share a bin, and a value that holds more
+    than a fifth of the rows (the zeros of a capital gain) is a bin of its own, the rest split in
+    quantiles (ranks would split the ties at random and hide the column's signal)."""
+    values = series.to_numpy(dtype=float)
+    mode = pd.Series(values).mode().iloc[0]
+    spike = values == mode
+    codes = np.zeros(len(values), dtype=np.int64)
+    rest = ~spike if spike.mean() > 1.0 / k else np.ones(len(values), dtype=bool)
+    if rest.sum() > 0:
+        cut = pd.qcut(pd.Series(values[rest]), k - int(not rest.all()), labels=False,
+                      duplicates="drop")  # fmt: skip
+        codes[rest] = np.asarray(cut, dtype=np.int64) + int(not rest.all())
+    return codes
+
+
 def learn_graph(
     data: pd.DataFrame,
     protected: Sequence[str],
     method: str = "pc",
     first: Sequence[str] = (),
     random_state: int | None = None,
-    max_rows: int = 5000,
+    max_rows: int = 10_000,
 ) -> CausalGraph:
     """A DAG over a mixed table by :func:`deepcausal.discovery.discover`, with the protected
     attributes (and ``first``) in the first tier, so nothing in the data points into them.
 
     ``method="pc"`` (the default) runs PC-stable with the G² test on the table made discrete:
     categorical columns as their levels, numeric columns with more than 10 values in 5 quantile
-    bins; a test that fits nominal categories, unlike a linear score on arbitrary codes. A
+    bins (a value held by more than a fifth of the rows in a bin of its own); a test that fits
+    nominal categories, unlike a linear score on arbitrary codes. A
     continuous method (``"dagma"``, ``"notears"``, ...) gets integer codes, every column
     standardised (on raw scales continuous optimisation orders variables by their variance,
     Reisach et al. 2021). Discovery runs on at most ``max_rows`` rows drawn at random.
@@ -320,8 +337,7 @@ def learn_graph(
     for column in data.columns:
         series = data[column]
         if _numeric(series) and method == "pc" and series.nunique() > 10:
-            codes = pd.qcut(series.rank(method="first"), 5, labels=False)
-            encoded[str(column)] = np.asarray(codes, dtype=np.int64)
+            encoded[str(column)] = _bins(series)
         elif _numeric(series) and method != "pc":
             encoded[str(column)] = series.to_numpy(dtype=float)
         else:
