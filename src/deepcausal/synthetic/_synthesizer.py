@@ -16,7 +16,7 @@ import pandas as pd
 from deepcausal.data import Schema
 from deepcausal.data._schema import Kind
 from deepcausal.errors import DataError, DataWarning, GraphError, NotFittedError, SchemaError
-from deepcausal.graph import CausalGraph
+from deepcausal.graph import CausalGraph, as_graph
 from deepcausal.nn import TrainConfig
 from deepcausal.synthetic._fairness import biased_edges
 
@@ -228,7 +228,7 @@ class FairSynthesizer:
                 data, self.protected_, self.discovery, self.first, self.random_state
             )
         else:
-            graph = self.graph if isinstance(self.graph, CausalGraph) else CausalGraph(self.graph)
+            graph = as_graph(self.graph)
         columns = [str(c) for c in data.columns]
         uncovered = [c for c in columns if c not in graph.nodes]
         if uncovered:
@@ -318,7 +318,8 @@ def learn_graph(
     max_rows: int = 10_000,
 ) -> CausalGraph:
     """A DAG over a mixed table by :func:`deepcausal.discovery.discover`, with the protected
-    attributes (and ``first``) in the first tier, so nothing in the data points into them.
+    attributes as roots (the first tier, no edge between two of them) and ``first`` next, so
+    nothing in the data points into them.
 
     ``method="pc"`` (the default) runs PC-stable with the G² test on the table made discrete:
     categorical columns as their levels, numeric columns with more than 10 values in 5 quantile
@@ -344,13 +345,16 @@ def learn_graph(
             encoded[str(column)] = pd.factorize(series, sort=True)[0]
     if method != "pc":
         encoded = (encoded - encoded.mean()) / encoded.std().replace(0.0, 1.0)
-    head = list(dict.fromkeys([*protected, *first]))
-    rest = [c for c in encoded.columns if c not in head]
+    roots = list(dict.fromkeys(protected))
+    head = [c for c in dict.fromkeys(first) if c not in roots]
+    rest = [c for c in encoded.columns if c not in roots and c not in head]
+    # protected attributes are roots: a tier of their own, and no edge between two of them
+    between = [(a, b) for a in roots for b in roots if a != b]
     options: dict[str, Any] = {"ci_test": "gsq", "max_cond_size": 2} if method == "pc" else {}
     result = discover(
         encoded,
         method=method,
-        knowledge=Knowledge(tiers=[head, rest]),
+        knowledge=Knowledge(tiers=[t for t in (roots, head, rest) if t], forbidden=between),
         random_state=random_state,
         **options,
     )
