@@ -353,7 +353,7 @@ CLI = [
     Case("fit into the data folder", lambda c: _cli("fit", str(c.csv), "--graph", "X -> Y",
          "--out", str(c.csv.parent)), SystemExit, "1"),
     Case("unknown discovery method", lambda c: _cli("discover", str(c.csv), "--method", "magic",
-         "--out", str(c.tmp / "g")), SystemExit, "1"),
+         "--out", str(c.tmp / "g")), SystemExit, "2"),
     Case("mixed column", lambda c: _cli("fit", _mixed_csv(c), "--graph", "X -> Y", "--out",
          str(c.tmp / "m4")), SystemExit, "1"),
     Case("effect unknown column", lambda c: _cli("effect", str(c.csv), "--graph", "X -> Y",

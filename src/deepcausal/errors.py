@@ -20,6 +20,7 @@ __all__ = [
     "NotIdentifiable",
     "OutputError",
     "OverlapWarning",
+    "ScaleWarning",
     "SchemaError",
     "TrainingError",
 ]
@@ -82,6 +83,10 @@ class ConvergenceWarning(UserWarning):
 
 class DataWarning(UserWarning):
     """The data are too few or too extreme for a reliable answer; the answer comes with this."""
+
+
+class ScaleWarning(DataWarning):
+    """A continuous discovery method's causal order follows the raw variances (varsortability)."""
 
 
 class OverlapWarning(UserWarning):

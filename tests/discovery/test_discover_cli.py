@@ -91,8 +91,10 @@ def test_discover_reports_errors(
 ) -> None:
     assert _run([str(data_file), "--require", "a -> zz", "--out", str(tmp_path / "x")]) == 1
     assert "unknown node(s) ['zz']" in capsys.readouterr().err
-    assert _run([str(data_file), "--method", "nope", "--out", str(tmp_path / "x")]) == 1
-    assert "available methods" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as usage:  # a usage error that lists the methods
+        _run([str(data_file), "--method", "nope", "--out", str(tmp_path / "x")])
+    assert usage.value.code == 2
+    assert "invalid choice: 'nope' (choose from 'pc', 'fci', 'notears'" in capsys.readouterr().err
     assert _run([str(tmp_path / "missing.csv")]) == 1
     assert "no such data file" in capsys.readouterr().err
     assert _run([str(data_file), "--option", "bogus=1", "--out", str(tmp_path / "x")]) == 1

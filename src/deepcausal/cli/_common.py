@@ -5,11 +5,12 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from deepcausal.errors import DataError, OutputError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def check_output_file(out: str | Path, inputs: Sequence[str | Path]) -> None:
@@ -42,6 +43,24 @@ def check_output_file(out: str | Path, inputs: Sequence[str | Path]) -> None:
         raise OutputError(f"cannot write --out {out}: {parent} is not writable")
 
 
+#: Help text of every ``--graph`` option.
+GRAPH_HELP = (
+    'the graph: text such as "Z -> X; X -> Y; X <-> Y", or a file (.dot, .gml, .json, .csv edge '
+    "list, .txt), or the folder `deepcausal discover --out` wrote"
+)
+
+
+#: The seed every subcommand uses unless ``--seed`` says otherwise.
+DEFAULT_SEED = 0
+
+
+def add_seed_argument(parser: Any) -> None:
+    """The ``--seed`` option, with the same default in every subcommand."""
+    parser.add_argument(
+        "--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})"
+    )
+
+
 def add_na_argument(parser: Any) -> None:
     """The ``--na`` option of every subcommand that reads a table."""
     parser.add_argument(
@@ -58,6 +77,8 @@ def read_table(path: str, na_values: Sequence[str] = ()) -> pd.DataFrame:
 
     Cells equal to one of ``na_values`` (besides pandas' defaults: empty, ``NA``, ``NaN``, ...)
     are missing values."""
+    import pandas as pd
+
     file = Path(path)
     if not file.is_file():
         raise DataError(f"no such data file: {file}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from deepcausal.cli._common import add_na_argument
+from deepcausal.cli._common import add_na_argument, add_seed_argument
 
 
 def add_parser(subparsers: Any) -> None:
@@ -20,7 +20,7 @@ def add_parser(subparsers: Any) -> None:
     add_na_argument(parser)
     parser.add_argument("--do", action="append", required=True, metavar="NODE=VALUE")
     parser.add_argument("--samples", type=int, default=1, help="draws per row (default 1)")
-    parser.add_argument("--seed", type=int, default=None, help="random seed")
+    add_seed_argument(parser)
     parser.add_argument("--out", required=True, help="CSV file to write")
     parser.set_defaults(func=run)
 

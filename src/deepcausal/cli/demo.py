@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from deepcausal.cli._common import add_seed_argument
+
 
 def add_parser(subparsers: Any) -> None:
     """Register the ``demo`` subcommand."""
@@ -19,7 +21,7 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--scm", default=None, help="simulator name (see deepcausal.datasets)")
     parser.add_argument("-n", type=int, default=4000, help="training rows (default 4000)")
     parser.add_argument("--epochs", type=int, default=150, help="maximum epochs per node")
-    parser.add_argument("--seed", type=int, default=0, help="random seed")
+    add_seed_argument(parser)
     parser.add_argument(
         "--discovery",
         default=None,

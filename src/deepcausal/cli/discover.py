@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from deepcausal.cli._common import add_na_argument
+from deepcausal.cli._common import add_na_argument, add_seed_argument
+from deepcausal.discovery import available_methods
 
 
 def add_parser(subparsers: Any) -> None:
@@ -21,7 +22,12 @@ def add_parser(subparsers: Any) -> None:
     )
     parser.add_argument("data", help="CSV file, one column per variable")
     add_na_argument(parser)
-    parser.add_argument("--method", default="pc", help="discovery method (default: pc)")
+    parser.add_argument(
+        "--method",
+        default="pc",
+        choices=available_methods(),
+        help="discovery method: %(choices)s (default: pc)",
+    )
     parser.add_argument(
         "--alpha", type=float, default=None, help="significance level of the CI tests (pc, fci)"
     )
@@ -30,6 +36,12 @@ def add_parser(subparsers: Any) -> None:
     )
     parser.add_argument(
         "--ci-test", default=None, help="fisherz, gsq, chisq or gcm (pc, fci; default fisherz)"
+    )
+    parser.add_argument(
+        "--standardize",
+        action="store_true",
+        help="rescale every column to unit variance first (changes the answer of the continuous "
+        "methods, which on raw scales can follow the variances; PC and FCI are unaffected)",
     )
     parser.add_argument(
         "--forbid",
@@ -58,7 +70,7 @@ def add_parser(subparsers: Any) -> None:
         metavar="KEY=VALUE",
         help="any other option of the method, e.g. --option lambda1=0.05; repeatable",
     )
-    parser.add_argument("--seed", type=int, default=None, help="random seed")
+    add_seed_argument(parser)
     parser.add_argument("--out", default="graph", help="output directory (default: graph/)")
     parser.set_defaults(func=run)
 
@@ -107,7 +119,12 @@ def run(args: argparse.Namespace) -> int:
         if value is not None:
             options[key] = value
     result = discover(
-        data, method=args.method, knowledge=knowledge, random_state=args.seed, **options
+        data,
+        method=args.method,
+        knowledge=knowledge,
+        random_state=args.seed,
+        standardize=args.standardize,
+        **options,
     )
     rows = ["a,b,mark_a,mark_b,weight"]
     adjacency = result.adjacency.to_numpy(dtype=float)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from deepcausal.cli._common import add_na_argument
+from deepcausal.cli._common import GRAPH_HELP, add_na_argument, add_seed_argument
 
 __all__ = ["add_parser", "run"]
 
@@ -52,7 +52,7 @@ def add_parser(subparsers: Any) -> None:
     )
     parser.add_argument("data", help="CSV file with one row per unit")
     add_na_argument(parser)
-    parser.add_argument("--graph", required=True, help='the graph, e.g. "Z -> T; Z -> Y; T -> Y"')
+    parser.add_argument("--graph", required=True, help=GRAPH_HELP)
     parser.add_argument(
         "--treatment", required=True, help="treatment column (binary or categorical)"
     )
@@ -83,7 +83,7 @@ def add_parser(subparsers: Any) -> None:
     )
     parser.add_argument("--level", type=float, default=0.95, help="confidence level (default 0.95)")
     parser.add_argument("--att", action="store_true", help="also print the effect on the treated")
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    add_seed_argument(parser)
     parser.add_argument(
         "--refute",
         action="store_true",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from deepcausal.cli._common import add_na_argument
+from deepcausal.cli._common import GRAPH_HELP, add_na_argument, add_seed_argument
 
 
 def add_parser(subparsers: Any) -> None:
@@ -17,9 +17,7 @@ def add_parser(subparsers: Any) -> None:
     )
     parser.add_argument("data", help="CSV file with one column per node")
     add_na_argument(parser)
-    parser.add_argument(
-        "--graph", required=True, help='the causal DAG, e.g. "Z -> X; X -> Y; Z -> Y"'
-    )
+    parser.add_argument("--graph", required=True, help=GRAPH_HELP)
     parser.add_argument(
         "--out", required=True, help="new or empty folder to save the model to (see --overwrite)"
     )
@@ -49,7 +47,7 @@ def add_parser(subparsers: Any) -> None:
         default=None,
         help="maximum epochs per node (default: each family's own setting)",
     )
-    parser.add_argument("--seed", type=int, default=0, help="random seed")
+    add_seed_argument(parser)
     parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
     parser.add_argument(
         "--threads",

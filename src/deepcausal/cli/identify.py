@@ -11,6 +11,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from deepcausal.cli._common import GRAPH_HELP
+
 __all__ = ["add_parser", "run"]
 
 
@@ -24,11 +26,7 @@ def add_parser(subparsers: Any) -> None:
             "print the estimand, or the hedge that makes the query not identifiable (exit code 2)."
         ),
     )
-    parser.add_argument(
-        "--graph",
-        required=True,
-        help='the graph, e.g. "Z -> X; X -> Y; Z -> Y; X <-> Y" (<-> marks a latent confounder)',
-    )
+    parser.add_argument("--graph", required=True, help=GRAPH_HELP)
     names = "node name(s); repeat the option or separate names with commas"
     parser.add_argument("--treatment", action="append", required=True, help=f"intervened {names}")
     parser.add_argument("--outcome", action="append", required=True, help=f"outcome {names}")
@@ -46,10 +44,10 @@ def _split(values: list[str] | None) -> list[str]:
 def run(args: argparse.Namespace) -> int:
     """Run ``deepcausal identify``; returns 0 (a bad graph and a query that is not identifiable
     raise, and :func:`deepcausal.cli.main.run_command` reports them with exit codes 1 and 2)."""
-    from deepcausal.graph import CausalGraph
+    from deepcausal.graph import as_graph
     from deepcausal.identify import identify
 
-    graph = CausalGraph(args.graph)
+    graph = as_graph(args.graph)
     estimand = identify(
         graph,
         _split(args.treatment),

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from deepcausal.cli._common import add_seed_argument
+
 
 def add_parser(subparsers: Any) -> None:
     """Register the ``sample`` subcommand."""
@@ -16,7 +18,7 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("model", help="directory written by `deepcausal fit`")
     parser.add_argument("-n", type=int, default=1000, help="number of rows (default 1000)")
     parser.add_argument("--do", action="append", metavar="NODE=VALUE", help="an intervention")
-    parser.add_argument("--seed", type=int, default=None, help="random seed")
+    add_seed_argument(parser)
     parser.add_argument("--out", required=True, help="CSV file to write")
     parser.set_defaults(func=run)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from deepcausal.cli._common import add_na_argument
+from deepcausal.cli._common import GRAPH_HELP, add_na_argument, add_seed_argument
 
 
 def add_parser(subparsers: Any) -> None:
@@ -21,7 +21,7 @@ def add_parser(subparsers: Any) -> None:
     )
     parser.add_argument("data", help="CSV file of the real table")
     add_na_argument(parser)
-    parser.add_argument("--graph", help="the causal DAG over the columns (learned when omitted)")
+    parser.add_argument("--graph", help=GRAPH_HELP + " (learned when omitted)")
     parser.add_argument(
         "--protected", required=True, help="protected attribute(s), comma-separated"
     )
@@ -35,7 +35,7 @@ def add_parser(subparsers: Any) -> None:
     )  # fmt: skip
     parser.add_argument("--mechanisms", default="gan", help="generator family (default: gan)")
     parser.add_argument("--epochs", type=int, default=None, help="maximum epochs per column")
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    add_seed_argument(parser)
     parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
     parser.add_argument("--out", required=True, help="CSV file to write the synthetic table to")
     parser.add_argument("--report", metavar="DIR", help="write an HTML report to this folder")

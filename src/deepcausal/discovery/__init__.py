@@ -14,6 +14,7 @@ from deepcausal.discovery._base import (
     available_methods,
     discover,
 )
+from deepcausal.discovery._sortability import r2_sortability, varsortability
 
 __all__ = [
     "DiscoveryResult",
@@ -22,4 +23,6 @@ __all__ = [
     "Mark",
     "available_methods",
     "discover",
+    "r2_sortability",
+    "varsortability",
 ]

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, Literal, cast, get_args
 import numpy as np
 import pandas as pd
 
-from deepcausal.errors import DataError, DataWarning, KnowledgeError
+from deepcausal.errors import DataError, DataWarning, KnowledgeError, ScaleWarning
 
 if TYPE_CHECKING:
     from deepcausal.graph import CausalGraph
@@ -734,6 +734,7 @@ def discover(
     method: str = "pc",
     knowledge: Knowledge | None = None,
     random_state: int | None = None,
+    standardize: bool = False,
     **options: Any,
 ) -> DiscoveryResult:
     """Learn a causal graph from data.
@@ -744,6 +745,13 @@ def discover(
             PAG), or a continuous-optimisation method (``"notears"``, ``"dagma"``, ...; a DAG).
         knowledge: Prior knowledge, a hard constraint (see :class:`Knowledge`).
         random_state: Seed for methods that use randomness.
+        standardize: Rescale every column to unit variance first. PC and FCI do not depend on
+            scales. The continuous methods do: they identify the DAG only under equal noise
+            variances, and on raw scales they can read the causal order off the marginal variances
+            (Reisach, Seiler & Weichwald 2021). Raw scales are the default; the result's
+            diagnostics report ``varsortability`` and ``r2_sortability`` of the graph found, and a
+            :class:`~deepcausal.errors.ScaleWarning` says when a continuous method's order follows
+            the raw variances.
         **options: Method options (for PC/FCI: ``alpha``, ``max_cond_size``, ``ci_test``).
 
     Returns:
@@ -778,7 +786,46 @@ def discover(
             DataWarning,
             stacklevel=2,
         )
+    if not isinstance(standardize, bool):
+        raise TypeError(f"standardize must be True or False, got {standardize!r}")
+    fitted = frame
+    if standardize:
+        scale = frame.std(ddof=0).replace(0.0, 1.0)
+        fitted = (frame - frame.mean()) / scale
     start = time.perf_counter()
-    result = fn(frame, knowledge=knowledge, random_state=random_state, **options)
+    result = fn(fitted, knowledge=knowledge, random_state=random_state, **options)
     result.wall_time = time.perf_counter() - start
+    _scale_diagnostics(result, frame, method, standardize)
     return result
+
+
+def _scale_diagnostics(
+    result: DiscoveryResult, raw: pd.DataFrame, method: str, standardized: bool
+) -> None:
+    """Add varsortability and R²-sortability of the oriented edges found; warn where a continuous
+    method's causal order follows the raw variances."""
+    from deepcausal.discovery._sortability import r2_sortability, varsortability
+
+    # only the edges the method oriented: an equivalence class's unoriented edges have no order
+    index = {name: i for i, name in enumerate(raw.columns)}
+    adjacency = np.zeros((len(index), len(index)))
+    for edge in result.edges:
+        for e in (edge, edge.reversed()):
+            if e.mark_a == "tail" and e.mark_b == "arrow":
+                adjacency[index[e.a], index[e.b]] = 1.0
+    if not adjacency.any():
+        return
+    values = raw.to_numpy(dtype=float)
+    var_sort = varsortability(values, adjacency)
+    result.diagnostics["varsortability"] = round(var_sort, 4)
+    result.diagnostics["r2_sortability"] = round(r2_sortability(values, adjacency), 4)
+    result.diagnostics["standardized"] = str(standardized).lower()
+    if method not in ("pc", "fci") and not standardized and var_sort >= 0.9:
+        warnings.warn(
+            f"{method}: {var_sort:.0%} of the causal paths found run from lower to higher raw "
+            "variance. On raw scales a least-squares score can read the order off the variances "
+            "(Reisach, Seiler & Weichwald 2021); the answer holds only if the noise variances are "
+            "equal. Compare with standardize=True (--standardize) and with PC's equivalence class",
+            ScaleWarning,
+            stacklevel=3,
+        )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -23,7 +24,7 @@ from deepcausal.estimators._matching import PSMatching
 from deepcausal.estimators._proxies import ProximalTwoStage
 from deepcausal.estimators._regression import RegressionAdjustment
 from deepcausal.estimators._tarnet import CFRNet, TARNet
-from deepcausal.graph import CausalGraph
+from deepcausal.graph import CausalGraph, as_graph
 from deepcausal.identify import Estimand, identify
 
 #: Method names accepted by :func:`estimate_effect` and the ``deepcausal effect`` command.
@@ -123,7 +124,7 @@ def covariate_matrix(data: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFra
 
 def estimate_effect(
     data: pd.DataFrame,
-    graph: CausalGraph | str,
+    graph: CausalGraph | str | os.PathLike[str],
     treatment: str,
     outcome: str,
     method: str = "dragonnet",
@@ -151,7 +152,8 @@ def estimate_effect(
 
     Args:
         data: one row per unit; must hold the treatment, the outcome and the other roles' columns.
-        graph: a :class:`~deepcausal.graph.CausalGraph` or its string form (``"Z -> T; ..."``).
+        graph: a :class:`~deepcausal.graph.CausalGraph`, its string form (``"Z -> T; ..."``), or
+            a graph file or ``discover`` folder (see :func:`~deepcausal.graph.read_graph`).
         treatment: the treatment column (binary; categorical for TARNet, IPW, AIPW and regression).
         outcome: the outcome column (continuous or 0/1).
         method: one of :data:`METHODS`, ``"frontdoor"``, ``"2sls"``, ``"deepiv"`` or
@@ -193,11 +195,12 @@ def estimate_effect(
         raise ValueError(f"unknown method {method!r}; choose from {sorted(known)}")
     if not isinstance(data, pd.DataFrame):
         raise DataError(f"data must be a pandas DataFrame, got {type(data).__name__}")
-    g = CausalGraph(graph) if isinstance(graph, str) else graph
-    if not isinstance(g, CausalGraph):
+    if not isinstance(graph, CausalGraph | str | os.PathLike):
         raise GraphError(
-            f"graph must be a CausalGraph or a graph string, got {type(graph).__name__}"
+            f"graph must be a CausalGraph, a graph string or a graph file, got "
+            f"{type(graph).__name__}"
         )
+    g = as_graph(graph)
     _require_columns(data, [treatment, outcome], "treatment and outcome")
     if outcome not in g.descendants(treatment):
         raise DeepCausalError(

@@ -1,6 +1,7 @@
-"""Causal graphs: DAGs and ADMGs, separation, adjustment criteria. Pure Python (no torch)."""
+"""Causal graphs: DAGs and ADMGs, separation, adjustment criteria, graph files. Pure Python (no torch)."""
 
+from deepcausal.graph._files import GRAPH_FORMATS, as_graph, read_graph, write_graph
 from deepcausal.graph._graph import CausalGraph
 from deepcausal.graph._parse import parse_graph
 
-__all__ = ["CausalGraph", "parse_graph"]
+__all__ = ["GRAPH_FORMATS", "CausalGraph", "as_graph", "parse_graph", "read_graph", "write_graph"]

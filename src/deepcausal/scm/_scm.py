@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import os
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from pathlib import Path
@@ -27,7 +28,7 @@ from tqdm.auto import tqdm
 
 from deepcausal.data import Schema, TabularEncoder, Variable
 from deepcausal.errors import DataError, GraphError, NotFittedError, SchemaError
-from deepcausal.graph import CausalGraph
+from deepcausal.graph import CausalGraph, as_graph
 from deepcausal.mechanisms import (
     Mechanism,
     make_mechanism,
@@ -53,8 +54,9 @@ class DeepSCM:
     """A structural causal model with a neural mechanism per node of a causal DAG.
 
     Args:
-        graph: the causal DAG (a :class:`CausalGraph` or its string form). Bidirected edges are refused:
-            latent confounders need joint training of a c-component, which this class does not do.
+        graph: the causal DAG (a :class:`CausalGraph`, its string form, or a graph file; see
+            :func:`~deepcausal.graph.read_graph`). Bidirected edges are refused: latent confounders
+            need joint training of a c-component, which this class does not do.
         schema: the variables' kinds and categories; inferred from the training data when ``None``.
         mechanisms: ``"auto"``, one family name for every node, or a mapping node -> family name
             (nodes it leaves out get ``"auto"``). ``"auto"`` gives a Gumbel-max model to binary and
@@ -83,7 +85,7 @@ class DeepSCM:
 
     def __init__(
         self,
-        graph: CausalGraph | str,
+        graph: CausalGraph | str | os.PathLike[str],
         schema: Schema | None = None,
         mechanisms: MechanismSpec = "auto",
         mechanism_kwargs: Mapping[str, Mapping[str, Any]] | None = None,
@@ -92,7 +94,7 @@ class DeepSCM:
         device: DeviceLike = "auto",
         progress: bool = True,
     ) -> None:
-        self.graph = graph if isinstance(graph, CausalGraph) else CausalGraph(graph)
+        self.graph = as_graph(graph)
         if not self.graph.nodes:
             raise GraphError("DeepSCM needs a graph with at least one node; the graph is empty")
         if not self.graph.is_dag:
