@@ -114,7 +114,12 @@ def test_ate_close_to_truth(mixed: tuple) -> None:
     truth = sim.ate(t, y, categories[1], categories[0], n=50_000, random_state=0)
     model = scm.ate(t, y, treated=categories[1], control=categories[0], n=20_000, random_state=0)
     tolerance = 6 * data[y].std() / math.sqrt(N)
-    assert abs(model - truth) < tolerance
+    assert abs(model.value - truth) < tolerance
+    # the interval is the Monte Carlo error of 20,000 draws: about sd(y) * sqrt(2 / n) wide / 2
+    assert model.n == 20_000 and "Monte Carlo" in model.method
+    assert 0.5 < model.std_error / (data[y].std() * math.sqrt(2 / 20_000)) < 2.0
+    assert model.ci_low < model.value < model.ci_high
+    assert model.contrast == f"do({t}={categories[1]}) vs do({t}={categories[0]})"
 
 
 def test_save_load_round_trip(chain: tuple, tmp_path: Path) -> None:

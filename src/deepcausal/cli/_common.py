@@ -17,8 +17,10 @@ def check_output_file(out: str | Path, inputs: Sequence[str | Path]) -> None:
     """Refuse an output file that is a folder, one of ``inputs``, or inside an input folder.
 
     Called before any work, so that a bad ``--out`` is reported at once and no input is ever
-    overwritten.
+    overwritten. ``-`` (standard output) is always accepted.
     """
+    if str(out) == "-":
+        return  # standard output
     target = Path(out)
     if target.is_dir():
         raise OutputError(f"--out {out} is a folder; give a file name, e.g. {target / 'out.csv'}")
@@ -61,8 +63,9 @@ def add_seed_argument(parser: Any) -> None:
     )
 
 
-def add_na_argument(parser: Any) -> None:
-    """The ``--na`` option of every subcommand that reads a table."""
+def add_table_arguments(parser: Any) -> None:
+    """The options of every subcommand that reads a table: ``--na``, ``--sep``, ``--no-header``,
+    ``--names``."""
     parser.add_argument(
         "--na",
         action="append",
@@ -70,23 +73,138 @@ def add_na_argument(parser: Any) -> None:
         metavar="TEXT",
         help="a cell text that marks a missing value, e.g. --na '?' (repeatable)",
     )
+    parser.add_argument(
+        "--sep",
+        default=None,
+        metavar="CHAR",
+        help="the column separator of a text table (default: ',' for .csv, tab for .tsv/.txt; "
+        "'\\t' is a tab)",
+    )
+    parser.add_argument(
+        "--no-header",
+        dest="header",
+        action="store_false",
+        help="the first row holds data, not column names (name them with --names)",
+    )
+    parser.add_argument(
+        "--names",
+        default=None,
+        metavar="A,B,...",
+        help="column names, comma separated: with --no-header they name the columns, else they "
+        "replace the header",
+    )
 
 
-def read_table(path: str, na_values: Sequence[str] = ()) -> pd.DataFrame:
-    """Read a CSV (or TSV by extension) file into a DataFrame, with a clear error when it cannot.
+def read_table_args(path: str, args: Any) -> pd.DataFrame:
+    """:func:`read_table` with the options :func:`add_table_arguments` registered."""
+    names = getattr(args, "names", None)
+    return read_table(
+        path,
+        getattr(args, "na", ()),
+        sep=getattr(args, "sep", None),
+        header=getattr(args, "header", True),
+        names=[n.strip() for n in names.split(",")] if names else None,
+    )
 
+
+#: Table formats :func:`read_table` reads, by extension (anything else is read as CSV).
+BINARY_TABLES = (".parquet", ".pq", ".feather", ".arrow")
+
+
+def read_table(
+    path: str,
+    na_values: Sequence[str] = (),
+    *,
+    sep: str | None = None,
+    header: bool = True,
+    names: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """Read a table into a DataFrame, with a clear error when it cannot.
+
+    Parquet and Feather files are read by extension (with pyarrow); anything else is text:
+    comma-separated, or tab-separated for ``.tsv`` / ``.txt``, unless ``sep`` says otherwise.
     Cells equal to one of ``na_values`` (besides pandas' defaults: empty, ``NA``, ``NaN``, ...)
-    are missing values."""
+    are missing values. ``header=False`` reads the first row as data; ``names`` names the
+    columns (or renames them when there is a header)."""
     import pandas as pd
 
     file = Path(path)
     if not file.is_file():
         raise DataError(f"no such data file: {file}")
-    sep = "\t" if file.suffix.lower() in (".tsv", ".txt") else ","
+    suffix = file.suffix.lower()
+    if suffix in BINARY_TABLES:
+        frame = _read_binary(file, suffix)
+        for value in na_values:
+            frame = frame.replace(value, float("nan"))
+        return _rename(frame, names, file)
+    if sep is None:
+        sep = "\t" if suffix in (".tsv", ".txt") else ","
+    sep = {"\\t": "\t", "tab": "\t"}.get(sep, sep)
+    if len(sep) != 1:
+        raise DataError(f"--sep must be one character (or '\\t'), got {sep!r}")
     try:
-        return pd.read_csv(file, sep=sep, na_values=list(na_values) or None)
+        frame = pd.read_csv(
+            file,
+            sep=sep,
+            na_values=list(na_values) or None,
+            header=0 if header else None,
+        )
     except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
         raise DataError(f"cannot read {file} as a table: {exc}") from None
+    if not header and names is None:
+        frame.columns = [f"x{k}" for k in range(frame.shape[1])]
+    return _rename(frame, names, file)
+
+
+def _read_binary(file: Path, suffix: str) -> pd.DataFrame:
+    import pandas as pd
+
+    try:
+        if suffix in (".parquet", ".pq"):
+            return pd.read_parquet(file)
+        return pd.read_feather(file)
+    except ImportError:
+        raise DataError(
+            f"reading {file} needs pyarrow: pip install pyarrow (or save the table as CSV)"
+        ) from None
+    except Exception as exc:  # pyarrow raises its own error types for corrupt files
+        raise DataError(f"cannot read {file} as a {suffix[1:]} table: {exc}") from None
+
+
+def _rename(frame: pd.DataFrame, names: Sequence[str] | None, file: Path) -> pd.DataFrame:
+    if names is None:
+        return frame
+    if len(names) != frame.shape[1] or any(not n for n in names):
+        raise DataError(
+            f"--names gives {len(names)} name(s) for the {frame.shape[1]} column(s) of {file}"
+        )
+    if len(set(names)) != len(names):
+        raise DataError(f"--names repeats a name: {list(names)}")
+    frame.columns = list(names)
+    return frame
+
+
+def write_output(out: str, text: str, message: str, stream: Any = None) -> None:
+    """Write ``text`` atomically to the file ``out``, or to standard output when ``out`` is ``-``;
+    the ``message`` goes to ``stream`` (default: standard error when ``out`` is ``-``, so that the
+    output stays clean for a pipe, else standard output)."""
+    import sys
+
+    from deepcausal._atomic import atomic_write_text
+
+    if out == "-":
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    else:
+        atomic_write_text(out, text)
+    print(message, file=stream or info_stream(out))
+
+
+def info_stream(out: str) -> Any:
+    """Where a command's own lines go: standard error when its result goes to standard output."""
+    import sys
+
+    return sys.stderr if out == "-" else sys.stdout
 
 
 def parse_assignments(items: list[str] | None) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from deepcausal.cli._common import add_na_argument, add_seed_argument
+from deepcausal.cli._common import add_seed_argument, add_table_arguments
 
 
 def add_parser(subparsers: Any) -> None:
@@ -17,28 +17,47 @@ def add_parser(subparsers: Any) -> None:
     )
     parser.add_argument("model", help="directory written by `deepcausal fit`")
     parser.add_argument("--data", required=True, help="CSV file of factual rows")
-    add_na_argument(parser)
+    add_table_arguments(parser)
     parser.add_argument("--do", action="append", required=True, metavar="NODE=VALUE")
     parser.add_argument("--samples", type=int, default=1, help="draws per row (default 1)")
     add_seed_argument(parser)
-    parser.add_argument("--out", required=True, help="CSV file to write")
+    parser.add_argument("--out", required=True, help="CSV file to write ('-': standard output)")
+    parser.add_argument(
+        "--report", metavar="DIR", help="write an HTML report (and its plots) to this folder"
+    )
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Compute and write the counterfactual rows; returns the exit code."""
-    from deepcausal._atomic import atomic_write_text
-    from deepcausal.cli._common import check_output_file, parse_assignments, read_table
+    from pathlib import Path
+
+    from deepcausal.cli._common import (
+        check_output_file,
+        info_stream,
+        parse_assignments,
+        read_table_args,
+        write_output,
+    )
     from deepcausal.scm import DeepSCM
 
     check_output_file(args.out, inputs=[args.model, args.data])
+    if args.report:
+        check_output_file(Path(args.report) / "index.html", inputs=[args.model, args.data])
     scm = DeepSCM.load(args.model)
-    factual = read_table(args.data, args.na)
+    factual = read_table_args(args.data, args)
+    interventions = parse_assignments(args.do)
     rows = scm.counterfactual(
-        factual, do=parse_assignments(args.do), n_samples=args.samples, random_state=args.seed
+        factual, do=interventions, n_samples=args.samples, random_state=args.seed
     )
-    atomic_write_text(args.out, rows.to_csv())
-    print(f"wrote {len(rows)} counterfactual rows to {args.out}")
+    write_output(args.out, rows.to_csv(), f"wrote {len(rows)} counterfactual rows to {args.out}")
     rests_on = ", ".join(f"{node}: {how}" for node, how in rows.attrs["abduction"].items())
-    print(f"abduction per node: {rests_on}")
+    print(f"abduction per node: {rests_on}", file=info_stream(args.out))
+    if args.report:
+        from deepcausal.report._jobs import counterfactual_report
+
+        page = counterfactual_report(
+            factual, rows, interventions, rows.attrs["abduction"], args.report, seed=args.seed
+        )
+        print(f"report: {page}", file=info_stream(args.out))
     return 0

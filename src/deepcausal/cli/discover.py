@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from deepcausal.cli._common import add_na_argument, add_seed_argument
+from deepcausal.cli._common import add_seed_argument, add_table_arguments
 from deepcausal.discovery import available_methods
 
 
@@ -21,7 +21,7 @@ def add_parser(subparsers: Any) -> None:
         ),
     )
     parser.add_argument("data", help="CSV file, one column per variable")
-    add_na_argument(parser)
+    add_table_arguments(parser)
     parser.add_argument(
         "--method",
         default="pc",
@@ -72,6 +72,16 @@ def add_parser(subparsers: Any) -> None:
     )
     add_seed_argument(parser)
     parser.add_argument("--out", default="graph", help="output directory (default: graph/)")
+    parser.add_argument(
+        "--report", metavar="DIR", help="write an HTML report (and its plots) to this folder"
+    )
+    parser.add_argument(
+        "--stability",
+        type=int,
+        default=0,
+        metavar="N",
+        help="rerun on N bootstrap resamples and report how often each edge is found",
+    )
     parser.set_defaults(func=run)
 
 
@@ -94,9 +104,9 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from deepcausal._atomic import atomic_write_bytes, atomic_write_text
-    from deepcausal.cli._common import check_output_file, parse_assignments, read_table
+    from deepcausal.cli._common import check_output_file, parse_assignments, read_table_args
     from deepcausal.discovery import Knowledge, discover
-    from deepcausal.errors import OutputError
+    from deepcausal.errors import DataError, OutputError
     from deepcausal.report._graph_plot import graph_png
 
     out = Path(args.out)
@@ -106,7 +116,11 @@ def run(args: argparse.Namespace) -> int:
         )
     for name in OUTPUT_FILES:
         check_output_file(out / name, inputs=[args.data])
-    data = read_table(args.data, args.na)
+    if args.report:
+        check_output_file(Path(args.report) / "index.html", inputs=[args.data])
+    if args.stability < 0:
+        raise DataError(f"--stability must be 0 or a number of resamples, got {args.stability}")
+    data = read_table_args(args.data, args)
     knowledge = Knowledge(
         required=_edges(args.require), forbidden=_edges(args.forbid), tiers=_tiers(args.tiers)
     )
@@ -147,6 +161,32 @@ def run(args: argparse.Namespace) -> int:
     for edge in result.edges:
         print(f"  {edge}")
     print(f"wrote {out / 'edges.csv'}, {out / 'graph.dot'}, {out / 'graph.png'}")
+    if args.report:
+        from deepcausal.report._jobs import discovery_report, edge_stability
+
+        stability = None
+        if args.stability > 0:
+            stability = edge_stability(
+                data,
+                args.stability,
+                args.seed,
+                method=args.method,
+                knowledge=knowledge,
+                random_state=args.seed,
+                standardize=args.standardize,
+                **options,
+            )
+        page = discovery_report(
+            result,
+            data,
+            args.report,
+            knowledge=knowledge,
+            standardize=args.standardize,
+            stability=stability,
+            n_resamples=args.stability,
+            seed=args.seed,
+        )
+        print(f"report: {page}")
     return 0
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from deepcausal.cli._common import GRAPH_HELP, add_na_argument, add_seed_argument
+from deepcausal.cli._common import GRAPH_HELP, add_seed_argument, add_table_arguments
 
 __all__ = ["add_parser", "run"]
 
@@ -51,7 +51,7 @@ def add_parser(subparsers: Any) -> None:
         ),
     )
     parser.add_argument("data", help="CSV file with one row per unit")
-    add_na_argument(parser)
+    add_table_arguments(parser)
     parser.add_argument("--graph", required=True, help=GRAPH_HELP)
     parser.add_argument(
         "--treatment", required=True, help="treatment column (binary or categorical)"
@@ -93,7 +93,19 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument(
         "--report", metavar="DIR", help="write an HTML report (and its plots) to this folder"
     )
-    parser.add_argument("--json", metavar="FILE", help="write the effect (and checks) as JSON")
+    parser.add_argument(
+        "--out",
+        "--json",
+        dest="json",
+        metavar="FILE",
+        help="write the question, identification, effect (n, SE, p-value, interval) and checks as "
+        "JSON ('-': standard output)",
+    )
+    parser.add_argument(
+        "--units",
+        metavar="FILE",
+        help="write each unit's estimated effect (given the adjustment set) as CSV",
+    )
     parser.set_defaults(func=run)
 
 
@@ -101,16 +113,24 @@ def run(args: argparse.Namespace) -> int:
     """Run ``deepcausal effect``; returns the exit code."""
     import json
 
-    from deepcausal._atomic import atomic_write_text
-    from deepcausal.cli._common import check_output_file, read_table
+    from deepcausal._invocation import command_line
+    from deepcausal._version import __version__
+    from deepcausal.cli._common import (
+        check_output_file,
+        info_stream,
+        read_table_args,
+        write_output,
+    )
     from deepcausal.errors import CapabilityError
     from deepcausal.estimators import estimate_effect, refute
 
     report_dir = getattr(args, "report", None)
     json_file = getattr(args, "json", None)
-    if json_file:
-        check_output_file(json_file, [args.data])
-    data = read_table(args.data, args.na)
+    units_file = getattr(args, "units", None)
+    for out in (json_file, units_file):
+        if out:
+            check_output_file(out, [args.data])
+    data = read_table_args(args.data, args)
     result = estimate_effect(
         data,
         args.graph,
@@ -128,27 +148,34 @@ def run(args: argparse.Namespace) -> int:
             f"--att: {type(result.estimator).__name__} ({result.strategy}) estimates the average "
             "effect only"
         )
+    units = result.unit_effects() if units_file else None
     att = result.estimator.att(args.level) if args.att else None
-    print(result)
+    stream = info_stream("-" if "-" in (json_file, units_file) else "")
+    print(result, file=stream)
     if att is not None:
-        print(att)
+        print(att, file=stream)
     refutation = refute(result, random_state=args.seed) if getattr(args, "refute", False) else None
     if refutation is not None:
-        print(refutation)
+        print(refutation, file=stream)
+    if units is not None and units_file:
+        frame = units.to_frame()
+        message = f"wrote {len(frame)} per-unit effects to {units_file}"
+        write_output(units_file, frame.to_csv(), message, stream)
     if json_file:
         content = {
-            "effect": result.effect.to_dict(),
+            **result.to_dict(),
+            "method": args.method,
             "att": att.to_dict() if att is not None else None,
-            "adjustment_set": list(result.adjustment_set),
-            "estimand": None if result.estimand is None else str(result.estimand),
-            "strategy": result.strategy,
-            "assumption": result.assumption,
             "checks": refutation.to_frame().to_dict("records") if refutation else None,
+            "seed": args.seed,
+            "version": __version__,
+            "command": command_line(),
         }
-        atomic_write_text(json_file, json.dumps(content, indent=2, default=str) + "\n")
-        print(f"wrote {json_file}")
+        text = json.dumps(content, indent=2, default=str) + "\n"
+        write_output(json_file, text, f"wrote {json_file}", stream)
     if report_dir:
         from deepcausal.report._effect import effect_report
 
-        print(f"report: {effect_report(result, refutation, report_dir, seed=args.seed)}")
+        report = effect_report(result, refutation, report_dir, seed=args.seed)
+        print(f"report: {report}", file=stream)
     return 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from deepcausal.cli._common import GRAPH_HELP, add_na_argument, add_seed_argument
+from deepcausal.cli._common import GRAPH_HELP, add_seed_argument, add_table_arguments
 
 
 def add_parser(subparsers: Any) -> None:
@@ -16,7 +16,7 @@ def add_parser(subparsers: Any) -> None:
         description="Fit one neural mechanism per node of a causal DAG and save the model.",
     )
     parser.add_argument("data", help="CSV file with one column per node")
-    add_na_argument(parser)
+    add_table_arguments(parser)
     parser.add_argument("--graph", required=True, help=GRAPH_HELP)
     parser.add_argument(
         "--out", required=True, help="new or empty folder to save the model to (see --overwrite)"
@@ -50,6 +50,9 @@ def add_parser(subparsers: Any) -> None:
     add_seed_argument(parser)
     parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
     parser.add_argument(
+        "--report", metavar="DIR", help="write an HTML report (and its plots) to this folder"
+    )
+    parser.add_argument(
         "--threads",
         type=int,
         default=1,
@@ -61,9 +64,10 @@ def add_parser(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """Fit and save; returns the exit code."""
     from dataclasses import replace
+    from pathlib import Path
 
     from deepcausal._modelfolder import check_destination
-    from deepcausal.cli._common import read_table
+    from deepcausal.cli._common import check_output_file, read_table_args
     from deepcausal.nn import torch_threads
     from deepcausal.scm import DEFAULT_TRAINING, DeepSCM
 
@@ -76,7 +80,9 @@ def run(args: argparse.Namespace) -> int:
         progress=not args.no_progress,
     )
     check_destination(args.out, "DeepSCM", overwrite=args.overwrite)
-    data = read_table(args.data, args.na)
+    if args.report:
+        check_output_file(Path(args.report) / "index.html", inputs=[args.data, args.out])
+    data = read_table_args(args.data, args)
     with torch_threads(args.threads):
         scm.fit(data)
         scm.save(args.out, overwrite=args.overwrite)
@@ -88,6 +94,10 @@ def run(args: argparse.Namespace) -> int:
             f"  {row['node']:<12} {row['family']:<14} held-out {row['metric']} "
             f"{row['score']:.4f}  abduction {abduction:<11} {row['seconds']:.1f}s"
         )
+    if args.report:
+        from deepcausal.report._jobs import fit_report
+
+        print(f"report: {fit_report(scm, data, args.report, seed=args.seed)}")
     return 0
 
 

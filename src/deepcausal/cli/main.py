@@ -44,6 +44,14 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
         importlib.import_module(f"deepcausal.cli.{name}").add_parser(subparsers)
+    for sub in subparsers.choices.values():
+        loudness = sub.add_mutually_exclusive_group()
+        loudness.add_argument(
+            "-q", "--quiet", action="store_true", help="results and errors only: no bars, no logs"
+        )
+        loudness.add_argument(
+            "-v", "--verbose", action="store_true", help="also log every inner fit and iteration"
+        )
     return parser
 
 
@@ -54,8 +62,11 @@ EXIT_NOT_IDENTIFIABLE = 2
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``deepcausal`` console script; returns the exit code."""
+    from deepcausal._invocation import set_arguments
+
     parser = build_parser()
     args = parser.parse_args(argv)
+    set_arguments(sys.argv[1:] if argv is None else argv)
     if args.command is None:
         parser.print_help()
         return 0
@@ -63,7 +74,48 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def run_command(args: argparse.Namespace) -> int:
-    """Run a parsed subcommand, turning any error into one message and an exit code."""
+    """Run a parsed subcommand, turning any error into one message and an exit code.
+
+    Progress follows one policy (:mod:`deepcausal._progress`): bars only on a terminal, one log
+    line per fit on standard error (none under ``--quiet``, inner fits too under ``--verbose``),
+    and warnings as one ``warning:`` line each."""
+    import logging
+    import warnings
+    from contextlib import ExitStack
+
+    from deepcausal._progress import silenced
+
+    quiet, verbose = getattr(args, "quiet", False), getattr(args, "verbose", False)
+    log = logging.getLogger("deepcausal")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    previous_level = log.level
+    log.addHandler(handler)
+    log.setLevel(logging.WARNING if quiet else logging.DEBUG if verbose else logging.INFO)
+    try:
+        with ExitStack() as stack:
+            stack.enter_context(warnings.catch_warnings())
+            warnings.showwarning = _show_warning
+            if quiet:
+                stack.enter_context(silenced())
+            return _run(args)
+    finally:
+        log.removeHandler(handler)
+        log.setLevel(previous_level)
+
+
+def _show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: object = None,
+    line: str | None = None,
+) -> None:
+    print(f"warning: {message}", file=sys.stderr)
+
+
+def _run(args: argparse.Namespace) -> int:
     from deepcausal.errors import DeepCausalError, NotIdentifiable
 
     try:

@@ -19,21 +19,36 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("-n", type=int, default=1000, help="number of rows (default 1000)")
     parser.add_argument("--do", action="append", metavar="NODE=VALUE", help="an intervention")
     add_seed_argument(parser)
-    parser.add_argument("--out", required=True, help="CSV file to write")
+    parser.add_argument("--out", required=True, help="CSV file to write ('-': standard output)")
+    parser.add_argument(
+        "--report", metavar="DIR", help="write an HTML report (and its plots) to this folder"
+    )
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Sample and write the CSV; returns the exit code."""
-    from deepcausal._atomic import atomic_write_text
-    from deepcausal.cli._common import check_output_file, parse_assignments
+    from pathlib import Path
+
+    from deepcausal.cli._common import (
+        check_output_file,
+        info_stream,
+        parse_assignments,
+        write_output,
+    )
     from deepcausal.scm import DeepSCM
 
     check_output_file(args.out, inputs=[args.model])
+    if args.report:
+        check_output_file(Path(args.report) / "index.html", inputs=[args.model])
     scm = DeepSCM.load(args.model)
     interventions = parse_assignments(args.do)
     model = scm.do(interventions) if interventions else scm
     rows = model.sample(args.n, random_state=args.seed)
-    atomic_write_text(args.out, rows.to_csv(index=False))
-    print(f"wrote {len(rows)} rows to {args.out}")
+    write_output(args.out, rows.to_csv(index=False), f"wrote {len(rows)} rows to {args.out}")
+    if args.report:
+        from deepcausal.report._jobs import sample_report
+
+        page = sample_report(rows, interventions, args.model, args.report, seed=args.seed)
+        print(f"report: {page}", file=info_stream(args.out))
     return 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from deepcausal.cli._common import GRAPH_HELP, add_na_argument, add_seed_argument
+from deepcausal.cli._common import GRAPH_HELP, add_seed_argument, add_table_arguments
 
 
 def add_parser(subparsers: Any) -> None:
@@ -20,7 +20,7 @@ def add_parser(subparsers: Any) -> None:
         ),
     )
     parser.add_argument("data", help="CSV file of the real table")
-    add_na_argument(parser)
+    add_table_arguments(parser)
     parser.add_argument("--graph", help=GRAPH_HELP + " (learned when omitted)")
     parser.add_argument(
         "--protected", required=True, help="protected attribute(s), comma-separated"
@@ -28,7 +28,11 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--target", required=True, help="the column a model will predict")
     parser.add_argument("--fairness", choices=("ftu", "cf", "dp"), help="criterion (default: none)")
     parser.add_argument("-n", type=int, default=None, help="rows to generate (default: as many)")
-    parser.add_argument("--first", default="", help="columns in discovery's first tier, e.g. age")
+    parser.add_argument(
+        "--first",
+        default="",
+        help="exogenous demographics that are roots with the protected attributes, e.g. age,race",
+    )
     parser.add_argument(
         "--missing", choices=("drop", "level", "error"), default="drop",
         help="rows with a missing value: drop them (default), a level of their own, or refuse",
@@ -37,7 +41,11 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--epochs", type=int, default=None, help="maximum epochs per column")
     add_seed_argument(parser)
     parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
-    parser.add_argument("--out", required=True, help="CSV file to write the synthetic table to")
+    parser.add_argument(
+        "--out",
+        required=True,
+        help="CSV file to write the synthetic table to ('-': standard output)",
+    )
     parser.add_argument("--report", metavar="DIR", help="write an HTML report to this folder")
     parser.set_defaults(func=run)
 
@@ -47,13 +55,17 @@ def run(args: argparse.Namespace) -> int:
     import warnings
     from dataclasses import replace
 
-    from deepcausal._atomic import atomic_write_text
-    from deepcausal.cli._common import check_output_file, read_table
+    from deepcausal.cli._common import (
+        check_output_file,
+        info_stream,
+        read_table_args,
+        write_output,
+    )
     from deepcausal.errors import DataWarning
     from deepcausal.synthetic import SYNTHESIS_TRAINING, FairSynthesizer
 
     check_output_file(args.out, [args.data])
-    real = read_table(args.data, args.na)
+    real = read_table_args(args.data, args)
     synth = FairSynthesizer(
         args.graph,
         protected=[p.strip() for p in args.protected.split(",") if p.strip()],
@@ -71,15 +83,18 @@ def run(args: argparse.Namespace) -> int:
         warnings.simplefilter("always", DataWarning)
         synth.fit(real)
         table = synth.generate(args.n or len(real), fairness=args.fairness, random_state=args.seed)
+    stream = info_stream(args.out)
     for w in caught:
-        print(f"note: {w.message}")
-    atomic_write_text(args.out, table.to_csv(index=False))
+        print(f"note: {w.message}", file=stream)
+    write_output(
+        args.out, table.to_csv(index=False), f"wrote {len(table)} synthetic rows to {args.out}"
+    )
     removed = ", ".join(f"{a} -> {b}" for a, b in table.attrs["removed_edges"]) or "none"
-    print(f"graph: {synth.graph_.to_string()}")
-    print(f"removed edges: {removed}")
-    print(f"wrote {len(table)} synthetic rows to {args.out}")
+    print(f"graph: {synth.graph_.to_string()}", file=stream)
+    print(f"removed edges: {removed}", file=stream)
     if args.report:
         from deepcausal.report._synthetic import synthesis_report
 
-        print(f"report: {synthesis_report(synth, real, table, args.report, seed=args.seed)}")
+        report = synthesis_report(synth, real, table, args.report, seed=args.seed)
+        print(f"report: {report}", file=stream)
     return 0

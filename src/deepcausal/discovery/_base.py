@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import importlib
 import itertools
+import logging
 import time
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -31,6 +32,8 @@ from deepcausal.errors import DataError, DataWarning, KnowledgeError, ScaleWarni
 
 if TYPE_CHECKING:
     from deepcausal.graph import CausalGraph
+
+logger = logging.getLogger(__name__)
 
 __all__ = [
     "DiscoveryResult",
@@ -792,10 +795,14 @@ def discover(
     if standardize:
         scale = frame.std(ddof=0).replace(0.0, 1.0)
         fitted = (frame - frame.mean()) / scale
+    logger.info("discover: %s on %d rows x %d variables ...", method, n, d)
     start = time.perf_counter()
     result = fn(fitted, knowledge=knowledge, random_state=random_state, **options)
     result.wall_time = time.perf_counter() - start
     _scale_diagnostics(result, frame, method, standardize)
+    logger.info(
+        "discover: %s found %d edge(s) in %.1f s", method, len(result.edges), result.wall_time
+    )
     return result
 
 

@@ -75,6 +75,7 @@ class Effect:
     estimand: str = "ATE"
     level: float = 0.95
     contrast: str = ""
+    n: int | None = None
 
     def __str__(self) -> str:
         text = (
@@ -105,8 +106,34 @@ class Effect:
             "level": self.level,
             "std_error": self.std_error,
             "p_value": self.p_value,
+            "n": self.n,
             "method": self.method,
         }
+
+    def summary(self) -> str:
+        """A few aligned lines: the estimand and arms, estimate, interval, standard error,
+        p-value, units and method.
+
+        >>> print(Effect(2.0, 1.5, 2.5, 0.255, "AIPW", contrast="t=1 vs t=0", n=400).summary())
+        ATE           t=1 vs t=0
+        estimate      2.00
+        95% CI        1.50 to 2.50
+        std. error    0.255
+        p-value       4.4e-15
+        units         400
+        method        AIPW
+        """
+        p = self.p_value
+        rows = [
+            (self.estimand, self.contrast or "-"),
+            ("estimate", _fmt(self.value)),
+            (f"{self.level * 100:g}% CI", f"{_fmt(self.ci_low)} to {_fmt(self.ci_high)}"),
+            ("std. error", f"{self.std_error:.3g}"),
+            ("p-value", "-" if math.isnan(p) else f"{p:.2g}"),
+            ("units", "-" if self.n is None else str(self.n)),
+            ("method", self.method),
+        ]
+        return "\n".join(f"{key:<13} {value}" for key, value in rows)
 
 
 def normal_effect(
@@ -268,7 +295,8 @@ class BaseEffectEstimator(BaseEstimator, ABC):
         contrast = (
             f"{name}={_label(self.classes_[a])} vs {name}={_label(self.classes_[0])} (control)"
         )
-        return replace(self._average(estimand, a, level), contrast=contrast)
+        n = len(self.fit_data_.t) if estimand == "ATE" else int(np.sum(self.fit_data_.t == a))
+        return replace(self._average(estimand, a, level), contrast=contrast, n=n)
 
     def _estimand_label(self, estimand: Estimand, arm: int) -> str:
         if len(self.classes_) == 2:

@@ -8,20 +8,26 @@ around the full-data estimate (Efron & Tibshirani 1993, ch. 6 and 13).
 
 from __future__ import annotations
 
+import logging
 import math
+import time
 import warnings
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import numpy as np
 from sklearn.base import clone
+from tqdm.auto import tqdm
 
+from deepcausal._progress import tqdm_disable
 from deepcausal.errors import OverlapWarning
 from deepcausal.estimators._base import Effect, Estimand, normal_effect
 from deepcausal.estimators._nuisance import seeds
 
 if TYPE_CHECKING:
     from deepcausal.estimators._base import BaseEffectEstimator
+
+logger = logging.getLogger(__name__)
 
 
 def plug_in_averages(mu: np.ndarray, t: np.ndarray, arm: int) -> tuple[float, float]:
@@ -45,7 +51,10 @@ def bootstrap_replicates(
     rng = np.random.default_rng(resample_seed)
     arm_rows = [np.nonzero(d.t == a)[0] for a in range(k)]
     out = np.zeros((n_bootstrap, 2, k))
-    for b, seed in enumerate(refit_seeds):
+    start = time.perf_counter()
+    name = type(est).__name__
+    bar = tqdm(refit_seeds, desc=f"{name} bootstrap", disable=tqdm_disable(True), leave=False)
+    for b, seed in enumerate(bar):
         idx = np.concatenate([rng.choice(r, size=r.size, replace=True) for r in arm_rows])
         rep = clone(est).set_params(random_state=seed)
         with warnings.catch_warnings():  # the fit on the whole data reported overlap already
@@ -54,6 +63,7 @@ def bootstrap_replicates(
         mu = rep.predict_outcomes(d.X[idx])
         for a in range(1, k):
             out[b, 0, a], out[b, 1, a] = plug_in_averages(mu, d.t[idx], a)
+    logger.info("%s: %d bootstrap refits in %.1f s", name, n_bootstrap, time.perf_counter() - start)
     return out
 
 

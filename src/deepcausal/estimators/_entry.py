@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from deepcausal.errors import DataError, DeepCausalError, GraphError
+from deepcausal.errors import CapabilityError, DataError, DeepCausalError, GraphError
 from deepcausal.estimators._aipw import AIPW
 from deepcausal.estimators._base import BaseEffectEstimator, Effect
 from deepcausal.estimators._deepiv import DeepIV
@@ -90,6 +90,38 @@ class EffectEstimate:
             lines.append(f"Rests on: {self.assumption}")
         lines.append(str(self.effect))
         return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The question, the identification and the effect as plain JSON-serialisable values."""
+        return {
+            "treatment": self.treatment,
+            "outcome": self.outcome,
+            "graph": None if self.graph is None else self.graph.to_string(),
+            "strategy": self.strategy,
+            "estimand": None if self.estimand is None else str(self.estimand),
+            "adjustment_set": list(self.adjustment_set),
+            "assumption": self.assumption,
+            "effect": self.effect.to_dict(),
+        }
+
+    def unit_effects(self) -> pd.Series:
+        """Each unit's estimated effect (CATE given the adjustment set), indexed like the data.
+
+        Raises:
+            CapabilityError: for a front-door, instrument or proxy estimate, which identifies an
+                average only.
+        """
+        if (
+            self.strategy != "back-door"
+            or self.data is None
+            or not isinstance(self.estimator, BaseEffectEstimator)
+        ):
+            raise CapabilityError(
+                f"per-unit effects need a back-door estimate; this one ({self.strategy}, "
+                f"{type(self.estimator).__name__}) identifies the average effect only"
+            )
+        values = self.estimator.effect(covariate_matrix(self.data, self.adjustment_set))
+        return pd.Series(np.asarray(values), index=self.data.index, name="effect")
 
 
 def covariate_matrix(data: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:

@@ -148,7 +148,7 @@ class FrontDoor(BaseEstimator):
             estimand="ATE",
         )
         contrast = f"{name}={_label(classes[a])} vs {name}={_label(classes[0])} (control)"
-        return replace(effect, contrast=contrast)
+        return replace(effect, contrast=contrast, n=len(self.fit_data_[2]))
 
 
 def _default_outcome() -> Any:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import warnings
 from abc import ABC, abstractmethod
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -126,7 +127,9 @@ class BaseIVEstimator(BaseEstimator, ABC):
     def ate(self, t0: float = 0.0, t1: float = 1.0, level: float = 0.95) -> Effect:
         """The average effect of moving every unit from ``t0`` to ``t1``, with an interval."""
         self._check_fitted()
-        return self._ate(float(t0), float(t1), check_level(level))
+        effect = self._ate(float(t0), float(t1), check_level(level))
+        contrast = effect.contrast or f"t={float(t1):g} vs t={float(t0):g}"
+        return replace(effect, n=len(self.fit_data_[2]), contrast=contrast)
 
     @property
     def method_name(self) -> str:

@@ -31,6 +31,7 @@ from sklearn.model_selection import ParameterGrid
 from sklearn.neighbors import NearestNeighbors
 from tqdm.auto import tqdm
 
+from deepcausal._progress import tqdm_disable
 from deepcausal.errors import DataError
 from deepcausal.estimators._base import BaseEffectEstimator, Effect, Estimand, _label
 from deepcausal.estimators._validation import FitData
@@ -201,7 +202,7 @@ class EffectSearch(BaseEffectEstimator):
         }  # the candidates see the same arms and the same overlap rule
         self.results_: list[dict[str, Any]] = []
         grid = list(ParameterGrid(self.param_grid))
-        bar = tqdm(grid, desc="EffectSearch", disable=not self.progress, leave=False)
+        bar = tqdm(grid, desc="EffectSearch", disable=tqdm_disable(self.progress), leave=False)
         for params in bar:
             est = self._candidate(params)
             est.fit(data.X[train], labels[train], data.y[train], **keep)

@@ -17,6 +17,8 @@ from typing import Any
 from torch import nn
 from tqdm.auto import tqdm
 
+from deepcausal._progress import tqdm_disable
+
 __all__ = ["Callback", "EarlyStopping", "ProgressBar", "TrainResult", "TrainState"]
 
 logger = logging.getLogger(__name__)
@@ -129,7 +131,10 @@ class ProgressBar(Callback):
 
     def on_train_start(self, state: TrainState) -> None:
         self.bar = tqdm(
-            total=state.max_epochs, desc=state.description, disable=not self.enabled, leave=False
+            total=state.max_epochs,
+            desc=state.description,
+            disable=tqdm_disable(self.enabled),
+            leave=False,
         )
 
     def on_epoch_end(self, state: TrainState) -> None:

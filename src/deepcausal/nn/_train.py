@@ -229,7 +229,27 @@ def train(
         hook.on_train_end(state)
     model.eval()
     result.seconds = time.perf_counter() - start
+    _log_summary(description, result, cfg)
     return result
+
+
+def _log_summary(description: str, result: TrainResult, cfg: TrainConfig) -> None:
+    """One line per fit: what, epochs, the kept loss, why it stopped, time. INFO for the fits a
+    user asked to watch (``progress=True``), DEBUG for inner ones (refits, candidates)."""
+    epochs = len(result.train_loss)
+    why = "early stopping" if result.stopped_early else f"max_epochs={cfg.max_epochs}"
+    score = "held-out loss" if result.val_loss else "training loss"
+    logger.log(
+        logging.INFO if cfg.progress else logging.DEBUG,
+        "%s: %d epochs, %s %.4g (best epoch %d), stopped by %s, %.1f s",
+        description,
+        epochs,
+        score,
+        result.best_val_loss,
+        result.best_epoch + 1,
+        why,
+        result.seconds,
+    )
 
 
 def _check_rows(tensors: Sequence[torch.Tensor], description: str) -> int:

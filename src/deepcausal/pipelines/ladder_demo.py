@@ -110,6 +110,7 @@ def run_ladder_demo(
                 "query": f"E[{last} | do({mid}={v:g})]",
                 "model": float(model_do[last].mean()),
                 "truth": float(truth_sample[last].mean()),
+                "model 95% interval": _mc_interval(model_do[last]),
                 "note": f"MMD of P({last} | do) {mmd(model_do[[last]], truth_sample[[last]]):.4f}",
             }
         )
@@ -132,6 +133,7 @@ def run_ladder_demo(
             }
         )
     table = pd.DataFrame(rows)
+    table["model 95% interval"] = table["model 95% interval"].fillna("")
     echo("")
     with pd.option_context("display.width", 140, "display.max_colwidth", 60):
         echo(table.to_string(index=False, float_format=lambda x: f"{x:.4f}"))
@@ -163,11 +165,19 @@ def run_ladder_demo(
             learned,
             families,
             rests_on,
+            random_state,
         )
         echo(f"report: {report_path}")
     return LadderResult(
         table=table, fit_seconds=fit_seconds, report_path=report_path, learned=learned
     )
+
+
+def _mc_interval(values: pd.Series) -> str:
+    """The Monte Carlo 95% interval of a sample mean (the simulation error of the model's answer)."""
+    x = np.asarray(values, dtype=float)
+    half = 1.96 * float(x.std(ddof=1)) / np.sqrt(len(x))
+    return f"{x.mean() - half:.4f} to {x.mean() + half:.4f}"
 
 
 def _edges_text(result: DiscoveryResult) -> str:
@@ -188,11 +198,21 @@ def _write_report(
     learned: DiscoveryResult | None,
     families: str,
     rests_on: pd.DataFrame,
+    seed: int,
 ) -> Path:
     from deepcausal.report._graph_plot import plot_graph
+    from deepcausal.report._jobs import provenance
     from deepcausal.report._plots import plot_counterfactuals, plot_interventional, plot_marginals
 
     report = Report(f"deepcausal demo: {sim.name}")
+    report.heading("The question")
+    report.text(
+        "Can a deep structural causal model, fitted to observational rows only, answer questions "
+        "on all three rungs of the ladder of causation: what the data look like (association), "
+        "what an intervention would do, and what each unit would have looked like had a cause been "
+        "different (counterfactuals)? The data come from a simulator, so every answer is checked "
+        "against the truth."
+    )
     report.heading("The causal graph and the true equations")
     if learned is None:
         report.figure(plot_graph(sim.graph), "graph", "The causal DAG of the simulator.")
@@ -224,6 +244,7 @@ def _write_report(
         "approximate: an encoding; intervened / factual: set, or kept as observed)."
     )
     report.table(rests_on)
+    provenance(report, seed)
     return report.write(out)
 
 

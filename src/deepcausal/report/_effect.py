@@ -3,15 +3,14 @@ rests on (estimand, adjustment set, overlap), and the refutation checks."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from deepcausal._version import __version__
 from deepcausal.report._html import Report
+from deepcausal.report._jobs import provenance
 
 if TYPE_CHECKING:
     from deepcausal.estimators import EffectEstimate, RefutationReport
@@ -76,8 +75,5 @@ def effect_report(
             "every check passed" if refutation.passed else "at least one check FAILED; read why"
         )
         report.table(refutation.to_frame())
-    report.heading("How this was made")
-    report.code(
-        f"deepcausal {__version__}; seed {seed}; command: {' '.join(sys.argv)}\nestimator: {est!r}"
-    )
+    provenance(report, seed, extra=f"estimator: {est!r}")
     return report.write(out)

@@ -39,8 +39,8 @@ def _is_numeric(series: pd.Series) -> bool:
 def _compare(ax: Axes, samples: Mapping[str, pd.Series], title: str) -> None:
     first = next(iter(samples.values()))
     if _is_numeric(first) and first.nunique() > 10:
-        ax.set_xlabel("value")
-        ax.set_ylabel("density")
+        ax.set_xlabel(title.split(" |")[0], fontsize=9)
+        ax.set_ylabel("density", fontsize=9)
         pooled = np.concatenate([np.asarray(s, dtype=float) for s in samples.values()])
         lo, hi = np.quantile(pooled, [0.005, 0.995])
         bins = np.linspace(lo, hi, 40).tolist()
@@ -64,7 +64,8 @@ def _compare(ax: Axes, samples: Mapping[str, pd.Series], title: str) -> None:
         ax.set_xticks(np.arange(len(cats)) + 0.4 - width / 2, cats)
         if len(cats) > 4 or max(len(c) for c in cats) > 6:
             ax.tick_params(axis="x", labelrotation=60, labelsize=7)
-        ax.set_ylabel("share of rows")
+        ax.set_xlabel(title.split(" |")[0], fontsize=9)
+        ax.set_ylabel("share of rows", fontsize=9)
     ax.set_title(title, fontsize=10)
 
 

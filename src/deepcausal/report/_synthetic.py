@@ -3,15 +3,14 @@ marginals, and quality and fairness metrics."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from deepcausal._version import __version__
 from deepcausal.report._html import Report
+from deepcausal.report._jobs import provenance
 
 if TYPE_CHECKING:
     from deepcausal.synthetic import FairSynthesizer
@@ -90,6 +89,5 @@ def synthesis_report(
         "predictions change with the protected attribute, set (ftu) or observed (dp)."
     )
     report.table(synthesis_metrics(synth, real, synthetic, seed or 0))
-    report.heading("How this was made")
-    report.code(f"deepcausal {__version__}; seed {seed}; command: {' '.join(sys.argv)}")
+    provenance(report, seed)
     return report.write(out)

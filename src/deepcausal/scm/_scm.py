@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import copy
 import logging
+import math
 import os
+import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -26,8 +28,9 @@ import torch
 from torch import Tensor
 from tqdm.auto import tqdm
 
+from deepcausal._progress import tqdm_disable
 from deepcausal.data import Schema, TabularEncoder, Variable
-from deepcausal.errors import DataError, GraphError, NotFittedError, SchemaError
+from deepcausal.errors import DataError, DataWarning, GraphError, NotFittedError, SchemaError
 from deepcausal.graph import CausalGraph, as_graph
 from deepcausal.mechanisms import (
     Mechanism,
@@ -40,6 +43,9 @@ from deepcausal.scm._families import MechanismSpec, candidates, check_abduction,
 from deepcausal.scm._features import feature_dim, features, node_dim
 from deepcausal.scm._fit import DEFAULT_TRAINING, Candidate, fit_node
 from deepcausal.scm._propagate import decode, encode_value, is_per_row, propagate
+
+if TYPE_CHECKING:
+    from deepcausal.estimators import Effect
 
 logger = logging.getLogger(__name__)
 
@@ -129,7 +135,8 @@ class DeepSCM:
         independently on (its column, its parents' columns) through :func:`deepcausal.nn.train`.
 
         Args:
-            data: one row per unit and a column per node (extra columns are ignored).
+            data: one row per unit and a column per node (other columns are left out, with a
+                :class:`~deepcausal.errors.DataWarning` that names them).
 
         Returns:
             ``self``, with ``schema_``, ``encoder_``, ``mechanisms_``, ``history_`` and
@@ -145,6 +152,14 @@ class DeepSCM:
         if missing and self.schema is None:
             raise SchemaError(
                 f"graph node(s) {missing} have no column in the data; columns: {list(data.columns)}"
+            )
+        extra = [str(c) for c in data.columns if c not in set(nodes)]
+        if extra:
+            warnings.warn(
+                f"column(s) {extra} are not nodes of the graph and are left out of the model; add "
+                "them to the graph, or drop them from the data to silence this",
+                DataWarning,
+                stacklevel=2,
             )
         schema = self.schema if self.schema is not None else Schema.infer(data[list(nodes)])
         schema.check_graph(nodes)
@@ -162,7 +177,9 @@ class DeepSCM:
         self.schema_ = schema
         self.encoder_ = encoder
         candidates: list[Candidate] = []
-        for i, node in enumerate(tqdm(self._order(), desc="DeepSCM", disable=not self.progress)):
+        for i, node in enumerate(
+            tqdm(self._order(), desc="DeepSCM", disable=tqdm_disable(self.progress))
+        ):
             parents = self._parent_features(node, values, len(data))
             node_seed = int(seeds[i].generate_state(1)[0])
             config = replace(
@@ -301,24 +318,44 @@ class DeepSCM:
         control: Any = 0,
         n: int = 20_000,
         random_state: int | None = None,
-    ) -> float:
+        level: float = 0.95,
+    ) -> Effect:
         """``E[Y | do(T = treated)] - E[Y | do(T = control)]`` by Monte Carlo with common noise.
 
         The outcome must be continuous or binary (a binary outcome's mean is the probability of its
         second category).
+
+        Returns:
+            An :class:`~deepcausal.estimators.Effect`, as every estimator returns. Its interval is
+            the Monte Carlo error of the ``n`` draws: it shrinks with ``n`` and says nothing about
+            how well the fitted model matches the data (refit on bootstrap samples for that).
         """
+        from deepcausal.estimators._base import normal_effect
+        from deepcausal.estimators._validation import check_level
+
         self._check_fitted()
+        level = check_level(level)
         (t,) = self.graph.check_nodes(treatment, "treatment")
         (y,) = self.graph.check_nodes(outcome, "outcome")
         var = self.schema_[y]
         if var.kind == "categorical":
             raise SchemaError(f"outcome {y!r} is categorical: an average effect needs a number")
         seed = self._draw_seed(random_state)
-        means = []
+        means, variances = [], []
         for value in (treated, control):
             sample = self.do({t: value}).sample(n, random_state=seed)
-            means.append(_numeric_mean(sample[y], var))
-        return float(means[0] - means[1])
+            values = _numeric_values(sample[y], var)
+            means.append(float(values.mean()))
+            variances.append(float(values.var(ddof=1)) if n > 1 else math.nan)
+        std_error = math.sqrt((variances[0] + variances[1]) / n)
+        effect = normal_effect(
+            means[0] - means[1],
+            std_error,
+            level=level,
+            method=f"DeepSCM, {n} Monte Carlo draws (interval: simulation error only)",
+            estimand="ATE",
+        )
+        return replace(effect, contrast=f"do({t}={treated}) vs do({t}={control})", n=n)
 
     # ------------------------------------------------------------------------------- rung 3
     def counterfactual(
@@ -527,8 +564,9 @@ class DeepSCM:
         return gen
 
 
-def _numeric_mean(column: pd.Series, var: Variable) -> float:
+def _numeric_values(column: pd.Series, var: Variable) -> np.ndarray:
+    """A column as numbers: a binary one as 0/1 (1 for its second category)."""
     if var.kind == "binary":
         assert var.categories is not None
-        return float((column == var.categories[1]).mean())
-    return float(pd.to_numeric(column).mean())
+        return np.asarray(column == var.categories[1], dtype=float)
+    return np.asarray(pd.to_numeric(column), dtype=float)

@@ -83,8 +83,8 @@ class FairSynthesizer:
         training: training settings for every node (default: :func:`synthesis_training` of the
             table's size).
         discovery: the discovery method used when ``graph`` is ``None``.
-        first: columns that join the protected attributes in the first tier of discovery
-            (demographics such as age or race).
+        first: exogenous demographics (such as age or race) that join the protected attributes
+            as roots of the learned graph: nothing points into them, no edge joins two of them.
         missing: ``"drop"`` rows with a missing value, read a missing categorical value as its own
             level (``"level"``), or refuse them (``"error"``). What was done is reported
             (a :class:`~deepcausal.errors.DataWarning` and ``missing_``), never silent.
@@ -318,8 +318,8 @@ def learn_graph(
     max_rows: int = 10_000,
 ) -> CausalGraph:
     """A DAG over a mixed table by :func:`deepcausal.discovery.discover`, with the protected
-    attributes as roots (the first tier, no edge between two of them) and ``first`` next, so
-    nothing in the data points into them.
+    attributes and the demographics in ``first`` as roots: a first tier with no edge between two
+    of its columns, so nothing in the data points into them.
 
     ``method="pc"`` (the default) runs PC-stable with the G² test on the table made discrete:
     categorical columns as their levels, numeric columns with more than 10 values in 5 quantile
@@ -345,16 +345,17 @@ def learn_graph(
             encoded[str(column)] = pd.factorize(series, sort=True)[0]
     if method != "pc":
         encoded = (encoded - encoded.mean()) / encoded.std().replace(0.0, 1.0)
-    roots = list(dict.fromkeys(protected))
-    head = [c for c in dict.fromkeys(first) if c not in roots]
-    rest = [c for c in encoded.columns if c not in roots and c not in head]
-    # protected attributes are roots: a tier of their own, and no edge between two of them
+    # the protected attributes and the demographics in `first` are exogenous roots: a first tier,
+    # with no edge between two of them (as in the Adult graph of Zhang, Wu & Wu 2017 that DECAF
+    # uses, where sex, age, race and native-country are root nodes)
+    roots = list(dict.fromkeys([*protected, *first]))
+    rest = [c for c in encoded.columns if c not in roots]
     between = [(a, b) for a in roots for b in roots if a != b]
     options: dict[str, Any] = {"ci_test": "gsq", "max_cond_size": 2} if method == "pc" else {}
     result = discover(
         encoded,
         method=method,
-        knowledge=Knowledge(tiers=[t for t in (roots, head, rest) if t], forbidden=between),
+        knowledge=Knowledge(tiers=[roots, rest], forbidden=between),
         random_state=random_state,
         **options,
     )
