@@ -146,5 +146,26 @@ def test_per_unit_effects_need_a_back_door_estimate(
             "--outcome", "y", "--method", "2sls", "--instrument", "zz", "--units",
             str(tmp_path / "u.csv")]  # fmt: skip
     assert main(args) == 1
-    assert "identifies the average effect only" in capsys.readouterr().err
+    assert "gives the average effect only" in capsys.readouterr().err
     assert not (tmp_path / "u.csv").exists()
+
+
+def test_shift_interventions_from_the_command_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from deepcausal.cli._common import Shift, parse_assignments
+
+    assert parse_assignments(["x+=1", "z*=2"]) == {"x": Shift("+", 1.0), "z": Shift("*", 2.0)}
+    for bad in (["x+=a"], ["+=1"], ["x/=0"]):
+        with pytest.raises(DataError, match="shift"):
+            parse_assignments(bad)
+    with _no_raise():
+        assert main(_fit(tmp_path, "--quiet")) == 0
+    factual = pd.read_csv(tmp_path / "d.csv").head(20)
+    factual.to_csv(tmp_path / "f.csv", index=False)
+    args = ["counterfactual", str(tmp_path / "m"), "--data", str(tmp_path / "f.csv"),
+            "--do", "x+=1", "--out", str(tmp_path / "cf.csv"), "--quiet"]  # fmt: skip
+    with _no_raise():
+        assert main(args) == 0
+    cf = pd.read_csv(tmp_path / "cf.csv")
+    np.testing.assert_allclose(cf["x"], factual["x"] + 1.0, rtol=1e-5, atol=1e-5)

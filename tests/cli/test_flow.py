@@ -4,6 +4,7 @@ writes a report a colleague can read without the terminal."""
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import warnings
@@ -20,10 +21,12 @@ def _page_is_whole(page: Path) -> str:
     text = page.read_text()
     for section in ("The question", "How this was made", "seed 0", "command: deepcausal"):
         assert section in text, (page, section)
-    images = re.findall(r'<img alt="[^"]*" src="data:image/png;base64,([A-Za-z0-9+/=]+)"', text)
+    images = re.findall(r'<img alt="([^"]*)" src="data:image/png;base64,([A-Za-z0-9+/=]+)"', text)
     assert images, page  # every report shows at least one plot, embedded
-    for name in re.findall(r"<img alt=\"([^\"]*)\"", text):
+    for name, encoded in images:
         assert name  # every image says what it is
+        assert base64.b64decode(encoded).startswith(b"\x89PNG\r\n\x1a\n"), (page, name)
+    assert len(list(page.parent.glob("*.png"))) == len(images)  # and lies beside the page
     return text
 
 

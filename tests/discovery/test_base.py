@@ -229,3 +229,25 @@ def test_discover_names_array_columns_and_times_the_run() -> None:
     assert result.nodes == ("x0", "x1", "x2")
     assert result.wall_time > 0
     assert set(available_methods()) >= {"pc", "fci"}
+
+
+def test_an_equivalence_class_is_the_answer_and_a_dag_an_explicit_choice() -> None:
+    import networkx as nx
+
+    from deepcausal.errors import CapabilityError
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=2000)
+    y = x + rng.normal(size=2000)
+    z = y + rng.normal(size=2000)
+    chain = discover(pd.DataFrame({"x": x, "y": y, "z": z}), method="pc")
+    assert not chain.is_oriented and chain.graph is None  # x --- y --- z: nothing decided
+    dag = chain.to_dag()  # one member, on request
+    assert dag.is_dag and len(dag.directed_edges) == 2
+    g = chain.to_networkx()
+    assert isinstance(g, nx.DiGraph) and g.number_of_edges() == 2
+    assert {(d["mark_a"], d["mark_b"]) for _, _, d in g.edges(data=True)} == {("tail", "tail")}
+    fci = discover(pd.DataFrame({"x": x, "y": y, "z": z}), method="fci")
+    assert fci.graph is None
+    with pytest.raises(CapabilityError, match="PAG with circle marks"):
+        fci.to_dag()

@@ -130,3 +130,9 @@ def test_bad_graph_files_name_the_file_and_the_fault(
 def test_a_folder_without_graph_files(tmp_path: Path) -> None:
     with pytest.raises(GraphError, match=r"holds no graph\.dot or edges\.csv"):
         read_graph(tmp_path)
+
+
+def test_long_graph_text_is_text_not_a_path() -> None:
+    spec = "; ".join(f"x{k} -> t; x{k} -> y" for k in range(60)) + "; t -> y; lonely"
+    assert len(as_graph(spec).nodes) == 63
+    assert as_graph("lonely").nodes == ("lonely",)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -207,13 +208,37 @@ def info_stream(out: str) -> Any:
     return sys.stderr if out == "-" else sys.stdout
 
 
+@dataclass(frozen=True)
+class Shift:
+    """A shift intervention ``do(X := X + 1)`` (or ``-``, ``*``, ``/``): a function of the value
+    the node would have taken, written ``X+=1`` on the command line."""
+
+    op: str
+    amount: float
+
+    def __call__(self, x: Any) -> Any:
+        if self.op == "+":
+            return x + self.amount
+        if self.op == "-":
+            return x - self.amount
+        if self.op == "*":
+            return x * self.amount
+        return x / self.amount
+
+    def __str__(self) -> str:
+        return f"{self.op}={self.amount:g}"
+
+
 def parse_assignments(items: list[str] | None) -> dict[str, Any]:
     """Parse ``["X=1", "Z=a"]`` (or ``"X=1,Z=a"``) into ``{"X": 1.0, "Z": "a"}``.
 
     Values that read as numbers become floats (or ints when integral); others stay strings.
+    ``X+=1``, ``X-=1``, ``X*=2`` and ``X/=2`` are shift interventions (:class:`Shift`).
 
     >>> parse_assignments(["X=1", "Z=a,W=0.5"])
     {'X': 1, 'Z': 'a', 'W': 0.5}
+    >>> str(parse_assignments(["X+=1.5"])["X"])
+    '+=1.5'
     """
     result: dict[str, Any] = {}
     for item in items or []:
@@ -224,9 +249,22 @@ def parse_assignments(items: list[str] | None) -> dict[str, Any]:
             name, sep, raw = part.partition("=")
             if not sep or not name.strip() or not raw.strip():
                 raise DataError(
-                    f"cannot read intervention {part!r}: write it as NODE=VALUE, e.g. X=1"
+                    f"cannot read intervention {part!r}: write it as NODE=VALUE (X=1) or as a "
+                    "shift NODE+=AMOUNT (X+=1; also -=, *=, /=)"
                 )
-            result[name.strip()] = _number(raw.strip())
+            name = name.strip()
+            if name[-1] in "+-*/":
+                op, name = name[-1], name[:-1].strip()
+                amount = _number(raw.strip())
+                if not name or not isinstance(amount, int | float):
+                    raise DataError(
+                        f"cannot read shift {part!r}: write it as NODE{op}=NUMBER, e.g. X{op}=1"
+                    )
+                if op == "/" and amount == 0:
+                    raise DataError(f"shift {part!r} divides by zero")
+                result[name] = Shift(op, float(amount))
+            else:
+                result[name] = _number(raw.strip())
     return result
 
 

@@ -18,7 +18,13 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("model", help="directory written by `deepcausal fit`")
     parser.add_argument("--data", required=True, help="CSV file of factual rows")
     add_table_arguments(parser)
-    parser.add_argument("--do", action="append", required=True, metavar="NODE=VALUE")
+    parser.add_argument(
+        "--do",
+        action="append",
+        required=True,
+        metavar="NODE=VALUE",
+        help="the intervention: NODE=VALUE, or a shift NODE+=AMOUNT (also -=, *=, /=)",
+    )
     parser.add_argument("--samples", type=int, default=1, help="draws per row (default 1)")
     add_seed_argument(parser)
     parser.add_argument("--out", required=True, help="CSV file to write ('-': standard output)")

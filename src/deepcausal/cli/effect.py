@@ -54,7 +54,10 @@ def add_parser(subparsers: Any) -> None:
     add_table_arguments(parser)
     parser.add_argument("--graph", required=True, help=GRAPH_HELP)
     parser.add_argument(
-        "--treatment", required=True, help="treatment column (binary or categorical)"
+        "--treatment",
+        required=True,
+        help="treatment column: binary or categorical, or continuous with --method dml or "
+        "regression (the average slope)",
     )
     parser.add_argument("--outcome", required=True, help="outcome column (continuous or 0/1)")
     parser.add_argument(

@@ -17,7 +17,12 @@ def add_parser(subparsers: Any) -> None:
     )
     parser.add_argument("model", help="directory written by `deepcausal fit`")
     parser.add_argument("-n", type=int, default=1000, help="number of rows (default 1000)")
-    parser.add_argument("--do", action="append", metavar="NODE=VALUE", help="an intervention")
+    parser.add_argument(
+        "--do",
+        action="append",
+        metavar="NODE=VALUE",
+        help="an intervention: NODE=VALUE, or a shift NODE+=AMOUNT (also -=, *=, /=)",
+    )
     add_seed_argument(parser)
     parser.add_argument("--out", required=True, help="CSV file to write ('-': standard output)")
     parser.add_argument(

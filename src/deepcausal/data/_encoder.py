@@ -33,7 +33,7 @@ class TabularEncoder:
     Args:
         schema: The variables to encode.
 
-    Example:
+    Examples:
         >>> from deepcausal.data import Schema
         >>> df = pd.DataFrame({"x": [1.0, 2.0, 3.0], "c": ["a", "b", "a"]})
         >>> enc = TabularEncoder(Schema.infer(df)).fit(df)

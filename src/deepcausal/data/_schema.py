@@ -132,7 +132,7 @@ class Variable:
         shape: ``()`` for a scalar; ``(d,)`` or ``(C, H, W)`` for a vector or image node (continuous
             only), stored in a table as columns ``name[0] ... name[dim-1]``.
 
-    Example:
+    Examples:
         >>> Variable("t", "binary", ("yes", "no")).categories
         ('no', 'yes')
         >>> Variable("img", "continuous", shape=(1, 28, 28)).dim
@@ -256,7 +256,7 @@ class Schema(Mapping[str, Variable]):
     Args:
         variables: The variables, in order. Names must be unique.
 
-    Example:
+    Examples:
         >>> df = pd.DataFrame({"x": [0.1, 2.0, 3.5], "t": [0, 1, 1], "c": ["a", "b", "c"]})
         >>> schema = Schema.infer(df)
         >>> [(v.name, v.kind) for v in schema.values()]

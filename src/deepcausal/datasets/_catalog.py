@@ -510,7 +510,7 @@ def load_scm(name: str) -> SimulatedSCM:
     Raises:
         ValueError: an unknown name (the message lists the available ones).
 
-    Example:
+    Examples:
         >>> scm = load_scm("simpson-nonlinear")
         >>> scm.graph.parents("x3")
         ('x1', 'x2')

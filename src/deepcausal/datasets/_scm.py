@@ -130,7 +130,7 @@ class SimulatedSCM:
     new ones: a soft or shift intervention, e.g. ``{"x1": lambda x: x + 1}``. Effects propagate to
     all descendants.
 
-    Example:
+    Examples:
         >>> from deepcausal.datasets import load_scm
         >>> scm = load_scm("chain-linear")
         >>> df = scm.sample(3, random_state=0)
@@ -304,7 +304,7 @@ class SimulatedSCM:
         Uses :meth:`unit_effects` (common random numbers); the Monte Carlo standard error is
         ``unit_effects(...).std() / sqrt(n)``, zero for a linear SCM.
 
-        Example:
+        Examples:
             >>> from deepcausal.datasets import load_scm
             >>> round(load_scm("triangle-linear").ate("x1", "x3", 1.0, 0.0, n=1000), 9)
             6.0

@@ -28,9 +28,17 @@ from typing import TYPE_CHECKING, Any, Literal, cast, get_args
 import numpy as np
 import pandas as pd
 
-from deepcausal.errors import DataError, DataWarning, KnowledgeError, ScaleWarning
+from deepcausal.errors import (
+    CapabilityError,
+    DataError,
+    DataWarning,
+    KnowledgeError,
+    ScaleWarning,
+)
 
 if TYPE_CHECKING:
+    import networkx as nx
+
     from deepcausal.graph import CausalGraph
 
 logger = logging.getLogger(__name__)
@@ -84,7 +92,7 @@ class Edge:
         mark_a: The mark at ``a``.
         mark_b: The mark at ``b``.
 
-    Example:
+    Examples:
         >>> str(Edge("x", "y", "circle", "arrow"))
         'x o-> y'
         >>> Edge.parse("x <-> y") == Edge("x", "y", "arrow", "arrow")
@@ -268,7 +276,7 @@ class Knowledge:
             that form a directed cycle (the cycle is printed), a required edge that is also
             forbidden or that a tier forbids, a node in two tiers.
 
-    Example:
+    Examples:
         >>> k = Knowledge(required=["a -> b"], forbidden=[("c", "a")], tiers=[["a"], ["b", "c"]])
         >>> k.allows("b", "c"), k.allows("c", "a"), k.allows("b", "a")
         (True, False, False)
@@ -465,12 +473,16 @@ class DiscoveryResult:
             mark at the row node, i.e. every entry of an undirected or circle-marked edge that could
             point that way.
         edges: The edges with their marks (a DAG, a CPDAG or a PAG depending on the method).
-        graph: An acyclic :class:`~deepcausal.graph.CausalGraph`: the DAG for continuous methods, a
-            consistent DAG extension of the CPDAG for PC, for FCI a graph with bidirected edges when
-            every PAG edge is directed or bidirected (else ``None``).
+        graph: The causal graph the data decided, as a :class:`~deepcausal.graph.CausalGraph`, or
+            ``None`` when some edge is left unoriented. The DAG of a continuous method; for PC, the
+            CPDAG's graph only when every edge is oriented; for FCI, a graph with bidirected edges
+            when every PAG edge is directed or bidirected. The equivalence class in ``edges`` is
+            the primary answer; :meth:`to_dag` picks a member of it on request.
         diagnostics: Method-specific numbers (loss, constraint value, number of tests, ...).
         wall_time: Seconds the method took.
         n_cycles_broken: Edges removed to make the result acyclic.
+        extension: A DAG in the equivalence class (PC: the extension of Dor & Tarsi 1992), which
+            orients what the data left undecided; read it through :meth:`to_dag`.
     """
 
     method: str
@@ -480,6 +492,54 @@ class DiscoveryResult:
     diagnostics: dict[str, float | int | str] = field(default_factory=dict)
     wall_time: float = 0.0
     n_cycles_broken: int = 0
+    extension: CausalGraph | None = None
+
+    @property
+    def is_oriented(self) -> bool:
+        """Whether the data decided every edge (no undirected edge, no circle mark)."""
+        return all("circle" not in (e.mark_a, e.mark_b) and not e.is_undirected for e in self.edges)
+
+    def to_dag(self) -> CausalGraph:
+        """One DAG of the answer: :attr:`graph` when it is a DAG; otherwise a member of the
+        equivalence class that orients each undecided edge by a fixed rule (for PC, Dor & Tarsi's
+        extension), which the data do not support over the other members. A warning-free, explicit
+        choice: call it only where one DAG is needed (fitting a DeepSCM, say).
+
+        Raises:
+            CapabilityError: for a PAG with circle marks or bidirected edges (no DAG represents
+                it).
+        """
+        if self.graph is not None and self.graph.is_dag:
+            return self.graph
+        if self.extension is not None:
+            undecided = [str(e) for e in self.edges if e.is_undirected]
+            if undecided:
+                logger.info(
+                    "%s: to_dag orients %d undecided edge(s) by Dor & Tarsi's rule: %s",
+                    self.method,
+                    len(undecided),
+                    ", ".join(undecided),
+                )
+            return self.extension
+        raise CapabilityError(
+            f"the {self.method} result is a PAG with circle marks or latent confounders; no DAG "
+            "represents it (use .edges, or .graph where every edge is oriented)"
+        )
+
+    def to_networkx(self) -> nx.DiGraph:
+        """A ``networkx.DiGraph``: each edge ``a *-* b`` as ``a -> b`` with attributes ``mark_a``,
+        ``mark_b`` and ``weight`` (marks: tail, arrow, circle; ``a --- b`` is an undirected edge,
+        ``a <-> b`` a latent confounder), so that no mark is lost."""
+        import networkx as nx
+
+        g = nx.DiGraph(method=self.method)
+        g.add_nodes_from(self.nodes)
+        index = {name: k for k, name in enumerate(self.nodes)}
+        weights = self.adjacency.to_numpy(dtype=float)
+        for e in self.edges:
+            weight = weights[index[e.a], index[e.b]] or weights[index[e.b], index[e.a]] or 1.0
+            g.add_edge(e.a, e.b, mark_a=e.mark_a, mark_b=e.mark_b, weight=float(weight))
+        return g
 
     @property
     def nodes(self) -> tuple[str, ...]:
@@ -576,7 +636,7 @@ def finalize_weighted(
     Returns:
         The result; ``graph`` is a DAG.
 
-    Example:
+    Examples:
         >>> W = np.array([[0.0, 0.9, 0.0], [0.0, 0.0, 0.5], [0.2, 0.0, 0.0]])
         >>> r = finalize_weighted(W, ["a", "b", "c"], method="demo", threshold=0.1,
         ...                       knowledge=None, diagnostics={})
@@ -766,7 +826,7 @@ def discover(
         ValueError: For an unknown method.
         ValueError: For an option the method does not take (the message lists those it takes).
 
-    Example:
+    Examples:
         >>> rng = np.random.default_rng(0)
         >>> x = rng.normal(size=500); y = x + rng.normal(size=500); z = y + rng.normal(size=500)
         >>> result = discover(pd.DataFrame({"x": x, "y": y, "z": z}), method="pc")

@@ -103,7 +103,7 @@ def dagma(
         A :class:`~deepcausal.discovery.DiscoveryResult` with diagnostics ``loss`` (the score),
         ``h`` (``h_1`` of the unthresholded ``W``), ``iterations`` and ``restarts``.
 
-    Example:
+    Examples:
         >>> import pandas as pd
         >>> from deepcausal.discovery import discover
         >>> from deepcausal.discovery._simulate import simulate_dag, simulate_sem, simulate_weights

@@ -83,7 +83,7 @@ def fci(
         is a :class:`~deepcausal.graph.CausalGraph` with bidirected edges when every PAG edge is
         directed or bidirected (and acyclic), else ``None``.
 
-    Example:
+    Examples:
         >>> from deepcausal.discovery.ci import DSeparation
         >>> from deepcausal.graph import CausalGraph
         >>> truth = CausalGraph("a -> b; c -> d; L -> b; L -> d")  # L is latent

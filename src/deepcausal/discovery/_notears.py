@@ -78,7 +78,7 @@ def notears(
         A :class:`~deepcausal.discovery.DiscoveryResult` with diagnostics ``loss``, ``h``,
         ``rho``, ``iterations`` (dual updates) and ``evaluations`` (objective evaluations).
 
-    Example:
+    Examples:
         >>> import pandas as pd
         >>> from deepcausal.discovery import discover
         >>> from deepcausal.discovery._simulate import simulate_dag, simulate_sem, simulate_weights

@@ -80,7 +80,7 @@ def pc(
         tail-tail) and whose ``graph`` is a DAG in its equivalence class. ``adjacency`` has 1 at
         ``[a, b]`` when ``a -> b`` or ``a --- b``.
 
-    Example:
+    Examples:
         >>> rng = np.random.default_rng(1)
         >>> a, b = rng.normal(size=(2, 1000))
         >>> df = pd.DataFrame({"a": a, "b": b, "c": a + b + rng.normal(size=1000)})
@@ -125,6 +125,7 @@ def pc(
     edges = cpdag_edges(adjacent, arrow, columns)
     dag, n_broken, how = dag_from_pdag(adjacent, arrow, required)
     directed = [(columns[i], columns[j]) for i, j in zip(*np.nonzero(dag), strict=True)]
+    extension = _causal_graph(columns, directed)
     diagnostics: dict[str, float | int | str] = {
         "alpha": alpha,
         "ci_test": _test_name(ci_test),
@@ -139,9 +140,10 @@ def pc(
         method="pc",
         adjacency=edges_to_adjacency(edges, columns),
         edges=edges,
-        graph=_causal_graph(columns, directed),
+        graph=extension if all(not e.is_undirected for e in edges) else None,
         diagnostics=diagnostics,
         n_cycles_broken=n_broken,
+        extension=extension,
     )
 
 

@@ -26,6 +26,7 @@ from deepcausal.estimators._iv import (
 from deepcausal.estimators._ivfeatures import DeepIVFeatures
 from deepcausal.estimators._matching import PSMatching
 from deepcausal.estimators._overlap import OverlapSummary, overlap_summary, plot_overlap
+from deepcausal.estimators._plr import PartiallyLinearDML
 from deepcausal.estimators._proxies import EffectRestoration, ProximalTwoStage
 from deepcausal.estimators._refute import (
     CHECKS,
@@ -61,6 +62,7 @@ __all__ = [
     "FrontDoor",
     "OverlapSummary",
     "PSMatching",
+    "PartiallyLinearDML",
     "ProximalTwoStage",
     "Refutation",
     "RefutationReport",

@@ -82,7 +82,7 @@ class AIPW(BaseEffectEstimator):
         propensity_: cross-fitted (unclipped) propensities on the fit data, shape ``(n, n_arms)``.
         outcome_models_: per fold, the list of fitted per-arm outcome models.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from sklearn.linear_model import LinearRegression
         >>> rng = np.random.default_rng(0)

@@ -94,7 +94,7 @@ class DeepIV(BaseIVEstimator):
         stage2_loss_: held-out integrated loss of the response (standardised outcome scale).
         first_stage_f_: the instruments' linear first-stage F statistic.
 
-    Example:
+    Examples:
         >>> from deepcausal.datasets import simulate_demand
         >>> sim = simulate_demand(2000, random_state=0)
         >>> d = sim.data

@@ -73,7 +73,7 @@ class DML(BaseEffectEstimator):
         residuals_: ``(Ỹ, T̃)`` on the fit data.
         propensity_: cross-fitted ``P(T = a | X)``, shape ``(n, 2)``.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from sklearn.linear_model import LinearRegression
         >>> rng = np.random.default_rng(0)

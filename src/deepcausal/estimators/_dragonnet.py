@@ -73,7 +73,7 @@ class DragonNet(NeuralEffectEstimator):
         propensity_: the propensity head's ``P(T = a | X)`` on the fit data, shape ``(n, 2)``.
         mu_: the outcome heads' predictions on the fit data, shape ``(n, 2)``.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from deepcausal.nn import TrainConfig
         >>> rng = np.random.default_rng(0)

@@ -21,6 +21,7 @@ from deepcausal.estimators._frontdoor import FrontDoor
 from deepcausal.estimators._ipw import IPW
 from deepcausal.estimators._iv import TwoStageLeastSquares
 from deepcausal.estimators._matching import PSMatching
+from deepcausal.estimators._plr import PartiallyLinearDML
 from deepcausal.estimators._proxies import ProximalTwoStage
 from deepcausal.estimators._regression import RegressionAdjustment
 from deepcausal.estimators._tarnet import CFRNet, TARNet
@@ -117,8 +118,9 @@ class EffectEstimate:
             or not isinstance(self.estimator, BaseEffectEstimator)
         ):
             raise CapabilityError(
-                f"per-unit effects need a back-door estimate; this one ({self.strategy}, "
-                f"{type(self.estimator).__name__}) identifies the average effect only"
+                f"per-unit effects need a back-door estimate of a binary or categorical "
+                f"treatment; this one ({self.strategy}, {type(self.estimator).__name__}) gives "
+                "the average effect only"
             )
         values = self.estimator.effect(covariate_matrix(self.data, self.adjustment_set))
         return pd.Series(np.asarray(values), index=self.data.index, name="effect")
@@ -209,7 +211,7 @@ def estimate_effect(
         DataError: a needed column is missing from ``data`` or holds bad values.
         ValueError: an unknown ``method``.
 
-    Example:
+    Examples:
         >>> import numpy as np, pandas as pd
         >>> rng = np.random.default_rng(0)
         >>> z = rng.normal(size=500)
@@ -291,6 +293,8 @@ def estimate_effect(
     order = {n: i for i, n in enumerate(g.nodes)}
     adjustment = tuple(sorted(sets[0], key=order.__getitem__))
     X = covariate_matrix(data, adjustment)
+    if is_continuous_treatment(data[treatment]):
+        return _continuous(data, X, adjustment, estimand, method, level, kwargs, common)
     estimator = METHODS[method](**kwargs)
     estimator.fit(X, data[treatment], data[outcome].to_numpy(), control=control)
     return EffectEstimate(
@@ -299,6 +303,54 @@ def estimate_effect(
         estimator=estimator,
         effect=estimator.ate(level),
         assumption="no unobserved confounder outside the adjustment set (the graph is complete)",
+        **common,
+    )
+
+
+def is_continuous_treatment(t: pd.Series) -> bool:
+    """A numeric treatment with non-integer values, or more than 10 distinct ones."""
+    if not pd.api.types.is_numeric_dtype(t) or pd.api.types.is_bool_dtype(t):
+        return False
+    values = t.dropna().to_numpy(dtype=float)
+    return bool(np.unique(values).size > 10 or np.any(values != np.round(values)))
+
+
+def _continuous(
+    data: pd.DataFrame,
+    X: pd.DataFrame,
+    adjustment: tuple[str, ...],
+    estimand: Estimand,
+    method: str,
+    level: float,
+    kwargs: dict[str, Any],
+    common: dict[str, Any],
+) -> EffectEstimate:
+    """A continuous treatment: the partially linear DML slope (``regression``: with linear
+    nuisances, which is the OLS coefficient of the treatment)."""
+    treatment = common["treatment"]
+    if method not in ("dml", "regression"):
+        raise CapabilityError(
+            f"{treatment!r} is a continuous treatment ({data[treatment].nunique()} distinct "
+            f"values); method {method!r} estimates effects of a binary or categorical one. Use "
+            "method='dml' or 'regression' (the average slope), '2sls' or 'deepiv' with "
+            "instruments, or bin the treatment"
+        )
+    allowed = {k: v for k, v in kwargs.items() if k in ("random_state", "n_folds")}
+    if method == "regression":
+        from sklearn.linear_model import LinearRegression
+
+        allowed.update(outcome_model=LinearRegression(), treatment_model=LinearRegression())
+    estimator = PartiallyLinearDML(**allowed).fit(
+        X, data[treatment], data[common["outcome"]].to_numpy()
+    )
+    return EffectEstimate(
+        estimand=estimand,
+        adjustment_set=adjustment,
+        estimator=estimator,
+        effect=estimator.ate(level=level),
+        assumption="no unobserved confounder outside the adjustment set (the graph is "
+        f"complete), and an effect linear in {treatment}: otherwise the slope is a "
+        "variance-weighted average of the unit slopes",
         **common,
     )
 

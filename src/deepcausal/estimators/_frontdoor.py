@@ -43,7 +43,7 @@ class FrontDoor(BaseEstimator):
         n_bootstrap: bootstrap refits for the interval.
         random_state: seed of the bootstrap and of unseeded learners.
 
-    Example:
+    Examples:
         >>> rng = np.random.default_rng(0)
         >>> u = rng.normal(size=4000)
         >>> t = (u + rng.normal(size=4000) > 0).astype(int)

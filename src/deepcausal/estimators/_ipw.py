@@ -49,7 +49,7 @@ class IPW(BaseEffectEstimator):
         propensity_: fitted (unclipped) propensities on the fit data, shape ``(n, n_arms)``.
         weights_: the normalised ATE weights of each unit for its own arm.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> rng = np.random.default_rng(1)
         >>> X = rng.normal(size=(2000, 1))

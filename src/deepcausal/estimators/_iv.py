@@ -226,7 +226,7 @@ class TwoStageLeastSquares(BaseIVEstimator):
         coef_cov_: its robust covariance.
         first_stage_f_: the instruments' first-stage F statistic.
 
-    Example:
+    Examples:
         >>> rng = np.random.default_rng(0)
         >>> u, z = rng.normal(size=(2, 2000))
         >>> t = z + u + rng.normal(size=2000)           # u confounds t and y

@@ -57,7 +57,7 @@ class PSMatching(BaseEffectEstimator):
         propensity_: estimated P(T = a | X) on the fit data, shape ``(n, 2)``.
         matched_: boolean mask of the units that found at least one match.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> rng = np.random.default_rng(0)
         >>> X = rng.normal(size=(600, 1))

@@ -96,7 +96,7 @@ def overlap_summary(propensity: Any, t: Any, *, threshold: float = 0.05) -> Over
     Returns:
         The summary; ``print`` it for a table.
 
-    Example:
+    Examples:
         >>> s = overlap_summary([0.2, 0.4, 0.6, 0.9], [0, 0, 1, 1])
         >>> s.n_treated, round(s.share_extreme, 2)
         (2, 0.0)

@@ -31,7 +31,7 @@ class ProximalTwoStage(BaseEstimator):
     interval from the HC1 sandwich (proximal 2SLS, P2SLS, of the same papers). Valid when the
     bridge is linear: a linear-Gaussian ``U`` with linear effects, as in their simulations.
 
-    Example:
+    Examples:
         >>> rng = np.random.default_rng(0)
         >>> u = rng.normal(size=3000)
         >>> z, w = u + rng.normal(size=3000), u + rng.normal(size=3000)
@@ -110,7 +110,7 @@ class EffectRestoration(BaseEstimator):
         n_bootstrap: bootstrap resamples for the interval.
         random_state: seed of the bootstrap.
 
-    Example:
+    Examples:
         >>> M = np.array([[0.8, 0.3], [0.2, 0.7]])
         >>> rng = np.random.default_rng(0)
         >>> u = rng.binomial(1, 0.4, 20000)

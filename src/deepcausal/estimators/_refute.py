@@ -136,7 +136,7 @@ def refute(
     Returns:
         The report; ``print`` it, or ``report.to_frame()``.
 
-    Example:
+    Examples:
         >>> rng = np.random.default_rng(0)
         >>> X = rng.normal(size=(600, 2))
         >>> t = rng.binomial(1, 1 / (1 + np.exp(-X[:, 0])))

@@ -39,7 +39,7 @@ class RegressionAdjustment(BaseEffectEstimator):
     Attributes:
         outcome_models_: the fitted model of each arm.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> rng = np.random.default_rng(0)
         >>> X = rng.normal(size=(500, 2))

@@ -86,7 +86,7 @@ class EffectSearch(BaseEffectEstimator):
         results_: one dict per candidate: ``params`` and ``score``, in grid order.
         best_estimator_: the winning setting refit on every row.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from deepcausal.estimators import RegressionAdjustment
         >>> from sklearn.linear_model import Ridge

@@ -71,7 +71,7 @@ class TARNet(NeuralEffectEstimator):
         net_: the trained :class:`EffectNet`.
         train_result_: the loss history from :func:`deepcausal.nn.train`.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from deepcausal.nn import TrainConfig
         >>> rng = np.random.default_rng(0)
@@ -172,10 +172,11 @@ class CFRNet(TARNet):
         refit: as for :class:`TARNet`, but off by default: on the 50 IHDP replications it
             raised CFR-Wass's out-of-sample sqrt(PEHE) from 0.92 to 0.98 and its ATE error from
             0.21 to 0.32 (``benchmarks/ihdp.py --only cfr-wass --refit on``).
-        representation, head, activation, l2, reweight, outcome_type, train_config,
-            n_bootstrap, random_state: as for :class:`TARNet`.
+        representation: as for :class:`TARNet`; so are ``head``, ``activation``, ``l2``,
+            ``reweight``, ``outcome_type``, ``train_config``, ``n_bootstrap`` and
+            ``random_state``.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from deepcausal.nn import TrainConfig
         >>> rng = np.random.default_rng(0)

@@ -59,15 +59,14 @@ def as_graph(spec: CausalGraph | str | os.PathLike[str]) -> CausalGraph:
             f"a graph must be a CausalGraph, a graph string or a file path, got {type(spec).__name__}"
         )
     text = spec.strip()
-    has_arrow = "->" in text or "<-" in text
-    looks_like_path = (
-        not has_arrow
-        and "\n" not in text
-        and (Path(text).suffix.lower() in GRAPH_FORMATS or os.sep in text)
-    )
-    if text and "\n" not in text and (Path(text).exists() or looks_like_path):
-        return read_graph(text)
-    return CausalGraph(spec)
+    if not text or "->" in text or "<-" in text or "\n" in text:
+        return CausalGraph(spec)  # graph text (a file name has no arrow)
+    looks_like_path = Path(text).suffix.lower() in GRAPH_FORMATS or os.sep in text
+    try:
+        exists = Path(text).exists()
+    except OSError:  # a name too long to be a file
+        exists = False
+    return read_graph(text) if exists or looks_like_path else CausalGraph(spec)
 
 
 def read_graph(path: str | os.PathLike[str]) -> CausalGraph:

@@ -41,7 +41,7 @@ class CausalGraph:
         GraphError: a malformed string (the message points at the token), a directed cycle (printed),
             a self loop, or an edge naming an undeclared node.
 
-    Example:
+    Examples:
         >>> g = CausalGraph("Z -> X; X -> Y; Z -> Y; X <-> M; W")
         >>> g.parents("Y")
         ('Z', 'X')

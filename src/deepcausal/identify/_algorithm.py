@@ -200,7 +200,7 @@ def identify(
         NotIdentifiable: the query is not identifiable; the message names the hedge (the two
             C-forests F and F') that proves it.
 
-    Example:
+    Examples:
         >>> g = CausalGraph("Z -> X; X -> Y; Z -> Y")
         >>> print(identify(g, "X", "Y"))
         Σ_{Z} P(Y | X, Z) P(Z)

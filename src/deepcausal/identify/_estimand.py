@@ -64,7 +64,7 @@ class Estimand:
             Shpitser & Pearl 2006, e.g. ``R`` in the napkin graph), so the formula's value does not
             depend on their value; :meth:`evaluate` averages over them unless told a value.
 
-    Example:
+    Examples:
         >>> from deepcausal.graph import CausalGraph
         >>> from deepcausal.identify import identify
         >>> est = identify(CausalGraph("Z -> X; X -> Y; Z -> Y"), "X", "Y")
@@ -168,7 +168,7 @@ class Estimand:
                 term that conditions on an event with no rows (positivity fails); the message names
                 the term and the values.
 
-        Example:
+        Examples:
             >>> import pandas as pd
             >>> from deepcausal.graph import CausalGraph
             >>> from deepcausal.identify import identify

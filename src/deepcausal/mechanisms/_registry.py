@@ -64,7 +64,7 @@ def resolve_mechanism(name: str, kind: str) -> type[Mechanism]:
     Raises:
         ValueError: an unknown name or kind, or a family that does not model this kind.
 
-    Example:
+    Examples:
         >>> resolve_mechanism("auto", "categorical").name
         'gumbel'
     """
@@ -97,7 +97,7 @@ def make_mechanism(name: str, kind: str, dim: int, parent_dim: int, **hyper: Any
         ValueError: an unknown name or kind, a family that does not model this kind, a binary node
             whose ``dim`` is not 2, or a bad hyper-parameter.
 
-    Example:
+    Examples:
         >>> m = make_mechanism("auto", "binary", dim=2, parent_dim=3, hidden=(8,))
         >>> m.name, m.noise_dim
         ('gumbel', 2)
@@ -113,7 +113,7 @@ def make_mechanism(name: str, kind: str, dim: int, parent_dim: int, **hyper: Any
 def mechanism_from_config(config: Mapping[str, Any]) -> Mechanism:
     """Rebuild an untrained mechanism from :meth:`Mechanism.config`.
 
-    Example:
+    Examples:
         >>> m = make_mechanism("additive", "continuous", dim=1, parent_dim=2, hidden=(8,))
         >>> twin = mechanism_from_config(m.config())
         >>> twin.config() == m.config()

@@ -87,7 +87,7 @@ class AdditiveNoiseMechanism(Mechanism):
         skip_degree: degree of the polynomial skip term ``g`` (0: none, the MLP alone).
         max_lbfgs_iter: upper bound on L-BFGS iterations of the least-squares stage.
 
-    Example:
+    Examples:
         >>> m = AdditiveNoiseMechanism(dim=1, parent_dim=2, hidden=(8,))
         >>> pa, x = torch.randn(4, 2), torch.randn(4, 1)
         >>> u = m.abduct(x, pa)

@@ -130,11 +130,14 @@ class DiffusionMechanism(Mechanism):
         activation: activation of the denoiser.
         mean: ``"regression"`` (diffuse the residual of a fitted regression) or ``"none"``.
         steps: diffusion time steps ``T``.
-        beta_start, beta_end: the linear noise schedule.
+        beta_start: the first noise level of the linear schedule.
+        beta_end: the last noise level of the linear schedule.
         inference_steps: DDIM steps when sampling and abducting (``None``: all ``T``).
-        lr: learning rate of the denoising step.
 
-    Example:
+    Training settings (learning rate 1e-3, batch size 256, patience 20, up to 300 epochs) come
+    from ``preferred_training`` when the DeepSCM is given no training configuration of its own.
+
+    Examples:
         >>> m = DiffusionMechanism(dim=1, parent_dim=2, hidden=(16,), steps=20)
         >>> pa, x = torch.randn(5, 2), torch.randn(5, 1)
         >>> u = m.abduct(x, pa)

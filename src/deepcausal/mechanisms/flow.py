@@ -54,7 +54,7 @@ class FlowMechanism(Mechanism):
             regression fitted first (see :mod:`deepcausal.mechanisms._location`), and
             ``x = f(pa) + T_pa^{-1}(u)``.
 
-    Example:
+    Examples:
         >>> m = FlowMechanism(dim=2, parent_dim=3, transforms=2, hidden_features=(16,))
         >>> pa, u = torch.randn(5, 3), m.noise(5)
         >>> x = m.sample(pa, u)

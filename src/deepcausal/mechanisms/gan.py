@@ -76,7 +76,7 @@ class GANMechanism(Mechanism):
         inversion: ``"none"`` or ``"optimise"`` (see above; continuous nodes only).
         kind: ``"continuous"``, ``"binary"`` or ``"categorical"`` (set by :func:`make_mechanism`).
 
-    Example:
+    Examples:
         >>> m = GANMechanism(dim=1, parent_dim=2, hidden=(16,))
         >>> m.sample(torch.randn(3, 2)).shape, m.abduction, m.has_log_prob
         (torch.Size([3, 1]), 'none', False)

@@ -80,7 +80,7 @@ class GumbelMaxMechanism(Mechanism):
         hidden: hidden widths of the logit MLP.
         activation: activation of the MLP.
 
-    Example:
+    Examples:
         >>> m = GumbelMaxMechanism(dim=3, parent_dim=2, hidden=(8,))
         >>> pa = torch.randn(6, 2)
         >>> x = m.sample(pa)

@@ -44,7 +44,7 @@ class LocationScaleMechanism(Mechanism):
         activation: activation of the MLP.
         min_scale: floor on ``sigma``, which keeps the likelihood bounded.
 
-    Example:
+    Examples:
         >>> m = LocationScaleMechanism(dim=2, parent_dim=1, hidden=(8,))
         >>> pa, x = torch.randn(3, 1), torch.randn(3, 2)
         >>> torch.allclose(m.sample(pa, m.abduct(x, pa)), x, atol=1e-6)

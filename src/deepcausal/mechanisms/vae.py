@@ -51,7 +51,7 @@ class VAEMechanism(Mechanism):
         activation: their activation.
         min_scale: floor on ``sigma``, which keeps the likelihood term bounded.
 
-    Example:
+    Examples:
         >>> m = VAEMechanism(dim=2, parent_dim=1, hidden=(16,))
         >>> pa, x = torch.randn(4, 1), torch.randn(4, 2)
         >>> u = m.abduct(x, pa, generator=torch.Generator().manual_seed(0))

@@ -186,7 +186,7 @@ def shd(
     Returns:
         The distance.
 
-    Example:
+    Examples:
         >>> from deepcausal.graph import CausalGraph
         >>> truth = CausalGraph("a -> b; b -> c")
         >>> shd(truth, CausalGraph("b -> a; b -> c; a -> c"))
@@ -256,7 +256,7 @@ def tpr(true: GraphLike, estimated: GraphLike, *, skeleton: bool = False) -> flo
 def f1(true: GraphLike, estimated: GraphLike, *, skeleton: bool = False) -> float:
     """Harmonic mean of precision and recall.
 
-    Example:
+    Examples:
         >>> from deepcausal.graph import CausalGraph
         >>> truth = CausalGraph("a -> b; b -> c")
         >>> est = CausalGraph("a -> b; c -> b; a -> c")
@@ -285,7 +285,7 @@ def to_cpdag(dag: GraphLike, *, nodes: Sequence[str] | None = None) -> list[Edge
     Raises:
         GraphError: If the input is not a DAG.
 
-    Example:
+    Examples:
         >>> from deepcausal.graph import CausalGraph
         >>> [str(e) for e in to_cpdag(CausalGraph("a -> b; b -> c; d -> c"))]
         ['a --- b', 'b -> c', 'd -> c']
@@ -333,7 +333,7 @@ def sid(true: GraphLike, estimated: GraphLike, *, nodes: Sequence[str] | None = 
     Raises:
         GraphError: If either graph is not a DAG.
 
-    Example:
+    Examples:
         >>> from deepcausal.graph import CausalGraph
         >>> truth = CausalGraph("a -> b")
         >>> sid(truth, truth), sid(truth, CausalGraph("b -> a")), sid(truth, CausalGraph(nodes=["a", "b"]))

@@ -112,7 +112,7 @@ def train(
             the epoch and the batch.
         DataError: the tensors disagree on their number of rows or are empty.
 
-    Example:
+    Examples:
         >>> import torch
         >>> from deepcausal.nn import MLP, TrainConfig, train
         >>> x = torch.linspace(-1, 1, 64).unsqueeze(1)

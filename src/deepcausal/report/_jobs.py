@@ -243,7 +243,7 @@ def sample_report(
     """The report of drawn samples: the query, and each column's distribution."""
     from deepcausal.report._plots import _compare, _figure
 
-    query = ", ".join(f"{k}={v}" for k, v in interventions.items())
+    query = _query(interventions)
     report = Report("Samples from a deep SCM" + (f" under do({query})" if query else ""))
     report.heading("The question")
     report.text(
@@ -274,7 +274,7 @@ def counterfactual_report(
     seed: int | None,
 ) -> Path:
     """The report of counterfactual rows: each changed column, factual against counterfactual."""
-    query = ", ".join(f"{k}={v}" for k, v in interventions.items())
+    query = _query(interventions)
     report = Report(f"Counterfactuals under do({query})")
     report.heading("The question")
     report.text(
@@ -306,6 +306,17 @@ def counterfactual_report(
         )
     provenance(report, seed)
     return report.write(out)
+
+
+def _query(interventions: Mapping[str, Any]) -> str:
+    """``x=1, z+=0.5``: a set value as ``=``, a shift by its own operator."""
+    parts = []
+    for node, value in interventions.items():
+        text = str(value)
+        parts.append(
+            f"{node}{text}" if text[1:2] == "=" and text[:1] in "+-*/" else f"{node}={text}"
+        )
+    return ", ".join(parts)
 
 
 def _shifts(factual: pd.DataFrame, cf: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:

@@ -79,7 +79,7 @@ class DeepSCM:
         device: ``"auto"`` (CUDA when present), ``"cpu"`` or ``"cuda[:i]"``.
         progress: show progress bars while fitting.
 
-    Example:
+    Examples:
         >>> from deepcausal.datasets import load_scm
         >>> sim = load_scm("chain-linear")
         >>> df = sim.sample(500, random_state=0)
@@ -251,7 +251,7 @@ class DeepSCM:
         Args:
             edges: ``("A", "Y")`` pairs or ``"A -> Y"`` strings, each an edge of the graph.
 
-        Example:
+        Examples:
             >>> from deepcausal.datasets import load_scm
             >>> sim = load_scm("chain-linear")
             >>> scm = DeepSCM(sim.graph, mechanisms="additive", progress=False, random_state=0,

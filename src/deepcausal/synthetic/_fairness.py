@@ -41,7 +41,7 @@ def biased_edges(
     Warns (:class:`~deepcausal.errors.DataWarning`) where the removal leaves the target without
     any parent: it is then generated from its marginal alone.
 
-    Example:
+    Examples:
         >>> g = CausalGraph("sex -> occupation; sex -> income; occupation -> income; age -> income")
         >>> biased_edges(g, ["sex"], "income", "ftu")
         [('sex', 'income')]

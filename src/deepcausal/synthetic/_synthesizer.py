@@ -92,7 +92,7 @@ class FairSynthesizer:
         progress: show progress bars.
         device: ``"auto"``, ``"cpu"`` or ``"cuda[:i]"``.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> rng = np.random.default_rng(0)
         >>> sex = rng.choice(["F", "M"], 400)
@@ -359,7 +359,8 @@ def learn_graph(
         random_state=random_state,
         **options,
     )
-    if result.graph is None:  # pragma: no cover - PC and the continuous methods return a DAG
-        raise GraphError(f"discovery method {method!r} returned no DAG; give the graph")
-    logger.info("FairSynthesizer: learned %s", result.graph.to_string())
-    return result.graph
+    # one DAG is needed to generate: edges PC left undirected are oriented by a fixed rule (the
+    # tiers already orient every edge out of the protected attributes and demographics)
+    dag = result.to_dag()
+    logger.info("FairSynthesizer: learned %s", dag.to_string())
+    return dag

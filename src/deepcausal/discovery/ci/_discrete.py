@@ -35,7 +35,7 @@ class GTest(_DiscreteTest):
     chi-square distribution (Wilks 1938; Spirtes, Glymour & Scheines 2000, ch. 5). Columns hold
     integer codes (or any values; each distinct value is a level).
 
-    Example:
+    Examples:
         >>> rng = np.random.default_rng(0)
         >>> z = rng.integers(0, 2, 3000)
         >>> x = z ^ (rng.random(3000) < 0.2); y = z ^ (rng.random(3000) < 0.2)

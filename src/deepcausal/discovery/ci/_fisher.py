@@ -30,7 +30,7 @@ class FisherZ(CITest):
     inverse of the small ``(k + 2) x (k + 2)`` sub-matrix, and batches of conditioning sets of one size
     are inverted together. Exact for Gaussian data (Fisher 1924); a test of linear dependence otherwise.
 
-    Example:
+    Examples:
         >>> rng = np.random.default_rng(0)
         >>> z = rng.normal(size=2000)
         >>> df = pd.DataFrame({"x": z + rng.normal(size=2000), "y": z + rng.normal(size=2000), "z": z})

@@ -43,7 +43,7 @@ class GCM(CITest):
             ``"linear"`` and 2 otherwise.
         random_state: Seed for the fold split and the regressor.
 
-    Example:
+    Examples:
         >>> rng = np.random.default_rng(0)
         >>> z = rng.uniform(-2, 2, 600)
         >>> df = pd.DataFrame({"x": np.tanh(2 * z) + 0.3 * rng.normal(size=600),

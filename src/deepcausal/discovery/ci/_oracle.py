@@ -25,7 +25,7 @@ class DSeparation(CITest):
     Args:
         graph: The true causal graph; every data column must be one of its nodes.
 
-    Example:
+    Examples:
         >>> from deepcausal.graph import CausalGraph
         >>> oracle = DSeparation(CausalGraph("x -> m; m -> y"))
         >>> df = pd.DataFrame({"x": [0.0, 1.0], "m": [0.0, 1.0], "y": [0.0, 1.0]})
