@@ -5,7 +5,7 @@ fitted on the 80% and draws as many rows; a downstream classifier (scikit-learn'
 gradient boosting) is trained on each table and tested on the real 20%:
 
 * deepcausal ``FairSynthesizer`` — one conditional WGAN per column on a graph learned by PC
-  (G² test, sex, age, race and native-country in the first tier), generating with no edge removed
+  (G² test; sex, age, race and native-country exogenous roots), generating with no edge removed
   and under FTU, CF and DP (van Breugel et al. 2021);
 * a non-causal baseline — the same generators on a complete DAG in the table's column order (an
   autoregressive GAN that knows no causal structure; nothing can be removed);
