@@ -64,6 +64,13 @@ def add_seed_argument(parser: Any) -> None:
     )
 
 
+def add_report_argument(parser: Any) -> None:
+    """The ``--report DIR`` option of every subcommand that writes an HTML report."""
+    parser.add_argument(
+        "--report", metavar="DIR", help="write an HTML report (and its plots) to this folder"
+    )
+
+
 def add_table_arguments(parser: Any) -> None:
     """The options of every subcommand that reads a table: ``--na``, ``--sep``, ``--no-header``,
     ``--names``."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from deepcausal.cli._common import add_seed_argument, add_table_arguments
+from deepcausal.cli._common import add_report_argument, add_seed_argument, add_table_arguments
 
 
 def add_parser(subparsers: Any) -> None:
@@ -28,9 +28,7 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--samples", type=int, default=1, help="draws per row (default 1)")
     add_seed_argument(parser)
     parser.add_argument("--out", required=True, help="CSV file to write ('-': standard output)")
-    parser.add_argument(
-        "--report", metavar="DIR", help="write an HTML report (and its plots) to this folder"
-    )
+    add_report_argument(parser)
     parser.set_defaults(func=run)
 
 

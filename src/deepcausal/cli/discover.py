@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from deepcausal.cli._common import add_seed_argument, add_table_arguments
+from deepcausal.cli._common import add_report_argument, add_seed_argument, add_table_arguments
 from deepcausal.discovery import available_methods
 
 
@@ -72,9 +72,7 @@ def add_parser(subparsers: Any) -> None:
     )
     add_seed_argument(parser)
     parser.add_argument("--out", default="graph", help="output directory (default: graph/)")
-    parser.add_argument(
-        "--report", metavar="DIR", help="write an HTML report (and its plots) to this folder"
-    )
+    add_report_argument(parser)
     parser.add_argument(
         "--stability",
         type=int,

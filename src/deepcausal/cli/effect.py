@@ -13,7 +13,12 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from deepcausal.cli._common import GRAPH_HELP, add_seed_argument, add_table_arguments
+from deepcausal.cli._common import (
+    GRAPH_HELP,
+    add_report_argument,
+    add_seed_argument,
+    add_table_arguments,
+)
 
 __all__ = ["add_parser", "run"]
 
@@ -93,9 +98,7 @@ def add_parser(subparsers: Any) -> None:
         help="run the refutation and sensitivity checks (placebo, random common cause, subsets, "
         "bootstrap, dummy outcome, robustness value, the graph's independences)",
     )
-    parser.add_argument(
-        "--report", metavar="DIR", help="write an HTML report (and its plots) to this folder"
-    )
+    add_report_argument(parser)
     parser.add_argument(
         "--out",
         "--json",

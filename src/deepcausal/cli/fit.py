@@ -5,7 +5,12 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from deepcausal.cli._common import GRAPH_HELP, add_seed_argument, add_table_arguments
+from deepcausal.cli._common import (
+    GRAPH_HELP,
+    add_report_argument,
+    add_seed_argument,
+    add_table_arguments,
+)
 
 
 def add_parser(subparsers: Any) -> None:
@@ -49,9 +54,7 @@ def add_parser(subparsers: Any) -> None:
     )
     add_seed_argument(parser)
     parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
-    parser.add_argument(
-        "--report", metavar="DIR", help="write an HTML report (and its plots) to this folder"
-    )
+    add_report_argument(parser)
     parser.add_argument(
         "--threads",
         type=int,

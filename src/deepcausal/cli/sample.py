@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from deepcausal.cli._common import add_seed_argument
+from deepcausal.cli._common import add_report_argument, add_seed_argument
 
 
 def add_parser(subparsers: Any) -> None:
@@ -25,9 +25,7 @@ def add_parser(subparsers: Any) -> None:
     )
     add_seed_argument(parser)
     parser.add_argument("--out", required=True, help="CSV file to write ('-': standard output)")
-    parser.add_argument(
-        "--report", metavar="DIR", help="write an HTML report (and its plots) to this folder"
-    )
+    add_report_argument(parser)
     parser.set_defaults(func=run)
 
 

@@ -5,7 +5,12 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from deepcausal.cli._common import GRAPH_HELP, add_seed_argument, add_table_arguments
+from deepcausal.cli._common import (
+    GRAPH_HELP,
+    add_report_argument,
+    add_seed_argument,
+    add_table_arguments,
+)
 
 
 def add_parser(subparsers: Any) -> None:
@@ -46,7 +51,7 @@ def add_parser(subparsers: Any) -> None:
         required=True,
         help="CSV file to write the synthetic table to ('-': standard output)",
     )
-    parser.add_argument("--report", metavar="DIR", help="write an HTML report to this folder")
+    add_report_argument(parser)
     parser.set_defaults(func=run)
 
 
