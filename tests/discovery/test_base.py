@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from deepcausal.discovery import DiscoveryResult, Edge, Knowledge, available_methods, discover
-from deepcausal.discovery._base import finalize_weighted
+from deepcausal.discovery._result import finalize_weighted
 from deepcausal.errors import DataError, KnowledgeError
 
 # ----------------------------------------------------------------------------------- Edge

@@ -6,14 +6,10 @@ GraN-DAG, DAG-GNN; a DAG). Independence tests for the constraint-based methods l
 :mod:`deepcausal.discovery.ci`.
 """
 
-from deepcausal.discovery._base import (
-    DiscoveryResult,
-    Edge,
-    Knowledge,
-    Mark,
-    available_methods,
-    discover,
-)
+from deepcausal.discovery._base import available_methods, discover
+from deepcausal.discovery._edges import Edge, Mark
+from deepcausal.discovery._knowledge import Knowledge
+from deepcausal.discovery._result import DiscoveryResult
 from deepcausal.discovery._sortability import r2_sortability, varsortability
 
 __all__ = [

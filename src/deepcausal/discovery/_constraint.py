@@ -6,7 +6,8 @@ import itertools
 
 import numpy as np
 
-from deepcausal.discovery._base import Edge, _find_cycle
+from deepcausal.discovery._edges import Edge
+from deepcausal.discovery._knowledge import _find_cycle
 from deepcausal.discovery._pdag import dag_extension
 
 __all__ = ["cpdag_edges", "dag_from_pdag"]

@@ -43,9 +43,10 @@ from deepcausal.discovery._acyclicity import (
     dagma_h_and_grad,
     logdet_acyclicity,
 )
-from deepcausal.discovery._base import DiscoveryResult, Knowledge, finalize_weighted
+from deepcausal.discovery._knowledge import Knowledge
 from deepcausal.discovery._notears import LinearLoss, _Ops, check_binary, linear_backend
 from deepcausal.discovery._notears_mlp import NodewiseMLP, penalty_weights
+from deepcausal.discovery._result import DiscoveryResult, finalize_weighted
 from deepcausal.nn import TrainConfig, resolve_device, torch_generator, train
 
 __all__ = ["dagma", "dagma_mlp"]

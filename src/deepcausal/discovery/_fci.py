@@ -8,16 +8,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from deepcausal.discovery._base import (
-    DiscoveryResult,
-    Edge,
-    Knowledge,
-    Mark,
-    _causal_graph,
-    edges_to_adjacency,
-)
+from deepcausal.discovery._edges import Edge, Mark, edges_to_adjacency
+from deepcausal.discovery._knowledge import Knowledge
 from deepcausal.discovery._pc import ColliderRule, _test_name
 from deepcausal.discovery._pdag import sepset_colliders
+from deepcausal.discovery._result import DiscoveryResult, _causal_graph
 from deepcausal.discovery._skeleton import (
     check_alpha,
     check_max_cond_size,

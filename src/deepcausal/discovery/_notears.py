@@ -33,7 +33,8 @@ import scipy.special
 import torch
 
 from deepcausal.discovery._acyclicity import notears_h_and_grad
-from deepcausal.discovery._base import DiscoveryResult, Knowledge, finalize_weighted
+from deepcausal.discovery._knowledge import Knowledge
+from deepcausal.discovery._result import DiscoveryResult, finalize_weighted
 from deepcausal.errors import ConvergenceWarning, DataError
 from deepcausal.nn import resolve_device
 

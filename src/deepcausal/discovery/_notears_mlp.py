@@ -40,7 +40,8 @@ import torch
 from torch import nn
 
 from deepcausal.discovery._acyclicity import expm_acyclicity
-from deepcausal.discovery._base import DiscoveryResult, Knowledge, finalize_weighted
+from deepcausal.discovery._knowledge import Knowledge
+from deepcausal.discovery._result import DiscoveryResult, finalize_weighted
 from deepcausal.errors import ConvergenceWarning
 from deepcausal.nn import resolve_device, torch_generator
 

@@ -7,19 +7,16 @@ from typing import Any, Literal, get_args
 import numpy as np
 import pandas as pd
 
-from deepcausal.discovery._base import (
-    DiscoveryResult,
-    Knowledge,
-    _causal_graph,
-    edges_to_adjacency,
-)
 from deepcausal.discovery._constraint import cpdag_edges, dag_from_pdag
+from deepcausal.discovery._edges import edges_to_adjacency
+from deepcausal.discovery._knowledge import Knowledge
 from deepcausal.discovery._pdag import (
     meek_rules,
     orient_by_knowledge,
     orient_colliders,
     sepset_colliders,
 )
+from deepcausal.discovery._result import DiscoveryResult, _causal_graph
 from deepcausal.discovery._skeleton import (
     check_alpha,
     check_max_cond_size,

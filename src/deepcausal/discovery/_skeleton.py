@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from deepcausal.discovery._base import Knowledge
+from deepcausal.discovery._knowledge import Knowledge
 from deepcausal.discovery.ci._base import CachedTest
 
 __all__ = [
