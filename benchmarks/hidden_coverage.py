@@ -5,6 +5,11 @@ and fits the estimator built for it, beside the naive back-door adjustment that 
 confounder (OLS of y on t and the observed covariates):
 
 * ``proxies`` — ``simulate_proxies`` (ATE 2): ``ProximalTwoStage`` with z and w;
+* ``proxies-kpv`` — the same design: ``KernelProxy`` (kernel proxy variable, 100-refit bootstrap);
+* ``nonlinear-proxies`` — ``simulate_nonlinear_proxies`` (ATE 2; the effect varies with the hidden
+  confounder and the outcome is quadratic in it): ``KernelProxy``;
+* ``nonlinear-proxies-linear`` — the same design with the linear ``ProximalTwoStage``, whose bridge
+  is then misspecified;
 * ``front-door`` — ``simulate_frontdoor`` (ATE 1.752): ``FrontDoor`` on the mediator, 200-refit
   bootstrap;
 * ``mismeasured`` — ``simulate_mismeasured`` (ATE 1.5): ``EffectRestoration`` with the known error
@@ -57,6 +62,41 @@ def proxies(n: int, seed: int) -> tuple[Fitted, float]:
     return (sim.ate, e.value, e.ci_low, e.ci_high), naive
 
 
+def _nonlinear(n: int, seed: int, kernel: bool) -> tuple[Fitted, float]:
+    from deepcausal.datasets import simulate_nonlinear_proxies
+    from deepcausal.estimators import KernelProxy, ProximalTwoStage
+
+    sim = simulate_nonlinear_proxies(n, random_state=seed)
+    d = sim.data
+    est = KernelProxy(random_state=seed) if kernel else ProximalTwoStage()
+    e = est.fit(d[["x"]], d.t, d.y, treatment_proxy=d.z, outcome_proxy=d.w).ate()
+    naive = _ols_t(d.t.to_numpy(), d.y.to_numpy(), d[["x", "z", "w"]].to_numpy())
+    return (sim.ate, e.value, e.ci_low, e.ci_high), naive
+
+
+def nonlinear_kernel(n: int, seed: int) -> tuple[Fitted, float]:
+    return _nonlinear(n, seed, kernel=True)
+
+
+def nonlinear_linear(n: int, seed: int) -> tuple[Fitted, float]:
+    return _nonlinear(n, seed, kernel=False)
+
+
+def linear_kernel(n: int, seed: int) -> tuple[Fitted, float]:
+    from deepcausal.datasets import simulate_proxies
+    from deepcausal.estimators import KernelProxy
+
+    sim = simulate_proxies(n, random_state=seed)
+    d = sim.data
+    e = (
+        KernelProxy(random_state=seed)
+        .fit(d[["x"]], d.t, d.y, treatment_proxy=d.z, outcome_proxy=d.w)
+        .ate()
+    )
+    naive = _ols_t(d.t.to_numpy(), d.y.to_numpy(), d[["x", "z", "w"]].to_numpy())
+    return (sim.ate, e.value, e.ci_low, e.ci_high), naive
+
+
 def frontdoor(n: int, seed: int) -> tuple[Fitted, float]:
     from deepcausal.datasets import simulate_frontdoor
     from deepcausal.estimators import FrontDoor
@@ -92,6 +132,9 @@ def instrument(n: int, seed: int) -> tuple[Fitted, float]:
 
 SIMULATIONS: dict[str, tuple[str, Callable[[int, int], tuple[Fitted, float]]]] = {
     "proxies": ("ProximalTwoStage", proxies),
+    "proxies-kpv": ("KernelProxy", linear_kernel),
+    "nonlinear-proxies": ("KernelProxy", nonlinear_kernel),
+    "nonlinear-proxies-linear": ("ProximalTwoStage (misspecified)", nonlinear_linear),
     "front-door": ("FrontDoor", frontdoor),
     "mismeasured": ("EffectRestoration", mismeasured),
     "instrument": ("TwoStageLeastSquares", instrument),

@@ -38,6 +38,7 @@ _METHODS = (
     "2sls",
     "deepiv",
     "proximal",
+    "kernel-proxy",
 )
 
 
@@ -51,8 +52,8 @@ def add_parser(subparsers: Any) -> None:
             "chosen estimator on a minimal one, else use the front-door mediators; print the "
             "estimand, the columns used, the assumption and the ATE with its confidence interval "
             "(exit code 2 when the effect is not identifiable). With hidden confounding: "
-            "--method 2sls|deepiv --instrument Z, or --method proximal --treatment-proxy Z "
-            "--outcome-proxy W."
+            "--method 2sls|deepiv --instrument Z, or --method proximal|kernel-proxy "
+            "--treatment-proxy Z --outcome-proxy W."
         ),
     )
     parser.add_argument("data", help="CSV file with one row per unit")

@@ -18,6 +18,7 @@ from deepcausal.datasets._hidden import (
     simulate_latent_proxies,
     simulate_mismeasured,
     simulate_noisy_proxy,
+    simulate_nonlinear_proxies,
     simulate_proxies,
 )
 from deepcausal.datasets._scm import NoiseKind, SimulatedSCM, StructuralEquation
@@ -38,5 +39,6 @@ __all__ = [
     "simulate_latent_proxies",
     "simulate_mismeasured",
     "simulate_noisy_proxy",
+    "simulate_nonlinear_proxies",
     "simulate_proxies",
 ]

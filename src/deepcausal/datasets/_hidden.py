@@ -14,6 +14,7 @@ __all__ = [
     "simulate_demand",
     "simulate_frontdoor",
     "simulate_mismeasured",
+    "simulate_nonlinear_proxies",
     "simulate_proxies",
 ]
 
@@ -55,6 +56,33 @@ def simulate_proxies(n: int, random_state: int | None = None) -> HiddenConfoundi
     w = u - 0.3 * x + rng.normal(size=n)
     t = rng.binomial(1, _sigmoid(1.5 * u + 0.3 * x))
     y = 2.0 * t + 2.0 * u + x + rng.normal(size=n)
+    data = pd.DataFrame({"x": x, "z": z, "w": w, "t": t, "y": y})
+    roles: dict[str, str | list[str]] = {
+        "treatment": "t", "outcome": "y", "covariates": ["x"], "treatment_proxy": "z",
+        "outcome_proxy": "w",
+    }  # fmt: skip
+    return HiddenConfounding(data, 2.0, roles, {"u": u})
+
+
+def simulate_nonlinear_proxies(n: int, random_state: int | None = None) -> HiddenConfounding:
+    """A proximal design whose outcome bridge is not linear: the effect varies with the hidden
+    confounder ``u`` and the outcome is cubic in it (for :class:`~deepcausal.estimators.
+    KernelProxy`; the linear :class:`~deepcausal.estimators.ProximalTwoStage` is misspecified and
+    biased here)::
+
+        u, x ~ N(0, 1);  z = u + 0.5 x + N(0, 1);  w = u - 0.3 x + N(0, 1)
+        t ~ Bernoulli(sigmoid(1.5 u + 0.3 x))
+        y = (2 + u) t + u + 0.5 u³ + x + N(0, 1)                                 (ATE 2)
+
+    With ``v = w + 0.3 x = u + N(0, 1)``, ``E[v | u] = u`` and ``E[v³ - 3v | u] = u³``, so the
+    bridge is ``h(t, w, x) = (2 + v) t + v + 0.5 (v³ - 3 v) + x``.
+    """
+    rng = np.random.default_rng(random_state)
+    u, x = rng.normal(size=(2, n))
+    z = u + 0.5 * x + rng.normal(size=n)
+    w = u - 0.3 * x + rng.normal(size=n)
+    t = rng.binomial(1, _sigmoid(1.5 * u + 0.3 * x))
+    y = (2.0 + u) * t + u + 0.5 * u**3 + x + rng.normal(size=n)
     data = pd.DataFrame({"x": x, "z": z, "w": w, "t": t, "y": y})
     roles: dict[str, str | list[str]] = {
         "treatment": "t", "outcome": "y", "covariates": ["x"], "treatment_proxy": "z",

@@ -24,6 +24,7 @@ from deepcausal.estimators._iv import (
     first_stage_f,
 )
 from deepcausal.estimators._ivfeatures import DeepIVFeatures
+from deepcausal.estimators._kpv import KernelProxy
 from deepcausal.estimators._matching import PSMatching
 from deepcausal.estimators._overlap import OverlapSummary, overlap_summary, plot_overlap
 from deepcausal.estimators._plr import PartiallyLinearDML
@@ -60,6 +61,7 @@ __all__ = [
     "EffectRestoration",
     "EffectSearch",
     "FrontDoor",
+    "KernelProxy",
     "OverlapSummary",
     "PSMatching",
     "PartiallyLinearDML",

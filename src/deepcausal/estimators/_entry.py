@@ -20,6 +20,7 @@ from deepcausal.estimators._dragonnet import DragonNet
 from deepcausal.estimators._frontdoor import FrontDoor
 from deepcausal.estimators._ipw import IPW
 from deepcausal.estimators._iv import TwoStageLeastSquares
+from deepcausal.estimators._kpv import KernelProxy
 from deepcausal.estimators._matching import PSMatching
 from deepcausal.estimators._plr import PartiallyLinearDML
 from deepcausal.estimators._proxies import ProximalTwoStage
@@ -182,7 +183,8 @@ def estimate_effect(
       treatment with more than two values); the graph must not
       let an instrument reach the outcome but through the treatment.
     * ``method="proximal"`` with ``treatment_proxy`` and ``outcome_proxy``:
-      :class:`ProximalTwoStage`.
+      :class:`ProximalTwoStage` (a linear bridge); ``method="kernel-proxy"``: :class:`KernelProxy`
+      (a nonparametric bridge, binary treatment).
 
     Args:
         data: one row per unit; must hold the treatment, the outcome and the other roles' columns.
@@ -190,8 +192,8 @@ def estimate_effect(
             a graph file or ``discover`` folder (see :func:`~deepcausal.graph.read_graph`).
         treatment: the treatment column (binary; categorical for TARNet, IPW, AIPW and regression).
         outcome: the outcome column (continuous or 0/1).
-        method: one of :data:`METHODS`, ``"frontdoor"``, ``"2sls"``, ``"deepiv"`` or
-            ``"proximal"``.
+        method: one of :data:`METHODS`, ``"frontdoor"``, ``"2sls"``, ``"deepiv"``,
+            ``"proximal"`` or ``"kernel-proxy"``.
         level: confidence level of the interval.
         control: the treatment value of the control arm (default: the smallest value).
         instruments: the instrument column(s) of ``"2sls"`` and ``"deepiv"``.
@@ -224,7 +226,7 @@ def estimate_effect(
         >>> res.effect.ci_low < 2.0 < res.effect.ci_high
         True
     """
-    known = (*METHODS, "frontdoor", "2sls", "deepiv", "proximal")
+    known = (*METHODS, "frontdoor", "2sls", "deepiv", "proximal", "kernel-proxy")
     if method not in known:
         raise ValueError(f"unknown method {method!r}; choose from {sorted(known)}")
     if not isinstance(data, pd.DataFrame):
@@ -246,7 +248,7 @@ def estimate_effect(
     if method in ("2sls", "deepiv"):
         est = TwoStageLeastSquares() if method == "2sls" else DeepIV(**kwargs)
         return _instrument(data, g, est, _names(instruments), level, common)
-    if method == "proximal":
+    if method in ("proximal", "kernel-proxy"):
         return _proximal(
             data,
             g,
@@ -256,6 +258,8 @@ def estimate_effect(
             _names(outcome_proxy),
             level,
             common,
+            kernel=method == "kernel-proxy",
+            kwargs=kwargs,
         )
     estimand = identify(g, treatment, outcome)
     sets = [s for s in g.backdoor_adjustment_sets(treatment, outcome) if s <= set(data.columns)]
@@ -446,12 +450,16 @@ def _proximal(
     w: list[str],
     level: float,
     common: dict[str, Any],
+    kernel: bool = False,
+    kwargs: dict[str, Any] | None = None,
 ) -> EffectEstimate:
+    name = "kernel-proxy" if kernel else "proximal"
     if not z or not w:
-        raise DataError("method='proximal' needs treatment_proxy=... and outcome_proxy=...")
+        raise DataError(f"method={name!r} needs treatment_proxy=... and outcome_proxy=...")
     _require_columns(data, [*z, *w], "proxy")
     controls = _controls(g, data, treatment, outcome, [*z, *w])
-    est = ProximalTwoStage().fit(
+    allowed = {k: v for k, v in (kwargs or {}).items() if k in ("random_state", "n_bootstrap")}
+    est = (KernelProxy(**allowed) if kernel else ProximalTwoStage()).fit(
         covariate_matrix(data, controls) if controls else None,
         data[treatment],
         data[outcome],
@@ -462,7 +470,8 @@ def _proximal(
         estimand=None, adjustment_set=(*z, *w), estimator=est, effect=est.ate(level=level),
         strategy="proxies",
         assumption=f"{', '.join(z)} (treatment proxies) and {', '.join(w)} (outcome proxies) "
-        "measure the hidden confounder, and the outcome bridge is linear (Tchetgen Tchetgen et "
-        "al. 2020)",
+        "measure the hidden confounder, and an outcome bridge exists"
+        + (" (kernel proxy variable, Mastouri et al. 2021)" if kernel else
+           ", linear (Tchetgen Tchetgen et al. 2020)"),
         **common,
     )  # fmt: skip
