@@ -4,6 +4,7 @@ The simulators with exact ground truth live in :mod:`deepcausal.datasets`.
 """
 
 from deepcausal.data._encoder import TabularEncoder
-from deepcausal.data._schema import Kind, Schema, Variable
+from deepcausal.data._schema import Schema
+from deepcausal.data._variable import Kind, Variable
 
 __all__ = ["Kind", "Schema", "TabularEncoder", "Variable"]

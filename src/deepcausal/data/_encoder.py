@@ -13,7 +13,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from deepcausal.data._schema import Schema, Variable, category_codes, continuous_values
+from deepcausal.data._schema import Schema
+from deepcausal.data._values import category_codes, continuous_values
+from deepcausal.data._variable import Variable
 from deepcausal.errors import NotFittedError, SchemaError
 
 __all__ = ["TabularEncoder"]

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from deepcausal.data import Schema, Variable
-from deepcausal.data._schema import category_codes, continuous_values
+from deepcausal.data._values import category_codes, continuous_values
 from deepcausal.errors import DataError, GraphError
 from deepcausal.graph import CausalGraph
 

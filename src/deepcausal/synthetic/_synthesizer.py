@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from deepcausal.data import Schema
-from deepcausal.data._schema import Kind
+from deepcausal.data._variable import Kind
 from deepcausal.errors import DataError, DataWarning, GraphError, NotFittedError, SchemaError
 from deepcausal.graph import CausalGraph, as_graph
 from deepcausal.nn import TrainConfig
