@@ -45,7 +45,7 @@ from _peers_discovery import gcastle_available, gcastle_notears  # noqa: E402
 METHODS = ("notears", "dagma", "pc")
 
 
-def _run(seed: int, d: int, n: int, peer: bool) -> list[dict]:
+def _run(seed: int, d: int, n: int, peer: bool, methods: tuple[str, ...]) -> list[dict]:
     names = [f"x{i}" for i in range(d)]
     B = simulate_dag(d, 2, "ER", random_state=seed)
     X = simulate_sem(simulate_weights(B, random_state=seed), n, random_state=seed)
@@ -58,7 +58,7 @@ def _run(seed: int, d: int, n: int, peer: bool) -> list[dict]:
         "r2_sortability": r2_sortability(X, B),
     }
     rows = []
-    for method in METHODS:
+    for method in methods:
         row: dict = {"method": f"deepcausal {method}", **common}
         for label, standardize in (("raw", False), ("standardised", True)):
             with warnings.catch_warnings(record=True) as caught:
@@ -88,10 +88,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--d", type=int, default=20)
     parser.add_argument("--n", type=int, default=1000)
+    parser.add_argument("--methods", default=",".join(METHODS), help="deepcausal methods to run")
+    parser.add_argument("--no-peer", action="store_true", help="leave gCastle's NOTEARS out")
+    parser.add_argument("--output", default=str(HERE / "results" / "scale_sortability.md"))
     args = parser.parse_args(argv)
-    peer = gcastle_available()
+    peer = not args.no_peer and gcastle_available()
+    methods = tuple(m.strip() for m in args.methods.split(",") if m.strip())
+    command = " ".join(["python benchmarks/scale_sortability.py", *(argv or sys.argv[1:])])
     start = time.perf_counter()
-    rows = [r for s in args.seeds.split(",") for r in _run(int(s), args.d, args.n, peer)]
+    rows = [r for s in args.seeds.split(",") for r in _run(int(s), args.d, args.n, peer, methods)]
     frame = pd.DataFrame(rows)
     summary = frame.groupby("method", sort=False).agg(
         {
@@ -106,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
         f"Linear-Gaussian ER2, d = {args.d}, n = {args.n}, seeds {args.seeds}; true DAG's "
         f"varsortability {frame['varsortability'].mean():.2f}, R²-sortability "
         f"{frame['r2_sortability'].mean():.2f}; total {time.perf_counter() - start:.0f} s. "
-        "Command: `python benchmarks/scale_sortability.py`",
+        f"Command: `{command}`",
         "",
         "| method | SHD raw (min–max) | SHD standardised (min–max) | time raw s | ScaleWarning raw | "
         "ScaleWarning standardised |",
@@ -121,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{r[('warned standardised', 'mean')]:.0%} |"
         )
     text = "\n".join(lines) + "\n"
-    out = HERE / "results" / "scale_sortability.md"
+    out = Path(args.output)
     out.parent.mkdir(exist_ok=True)
     out.write_text(text)
     print(text)
