@@ -193,11 +193,9 @@ def main(argv: list[str] | None = None) -> int:
         ]
     lines.append(f"Total {time.perf_counter() - start:.0f} s; load average {load:.2f} at start.")
     text = "\n".join(lines) + "\n"
-    out = Path(args.output)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(".tmp")
-    tmp.write_text(text)
-    tmp.replace(out)
+    from deepcausal._atomic import atomic_write_text
+
+    atomic_write_text(args.output, text)
     print(text)
     return 0
 

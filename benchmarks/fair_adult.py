@@ -147,7 +147,9 @@ def main(argv: list[str] | None = None) -> int:
     text = "\n".join(lines) + "\n"
     print(text)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(text)
+    from deepcausal._atomic import atomic_write_text
+
+    atomic_write_text(args.out, text)
     return 0
 
 

@@ -126,9 +126,9 @@ def main(argv: list[str] | None = None) -> int:
             f"{r[('warned standardised', 'mean')]:.0%} |"
         )
     text = "\n".join(lines) + "\n"
-    out = Path(args.output)
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(text)
+    from deepcausal._atomic import atomic_write_text
+
+    atomic_write_text(args.output, text)
     print(text)
     return 0
 
