@@ -48,4 +48,4 @@ def test_an_undecided_graph_is_refused_by_name(
     code = main(["identify", "--graph", str(tmp_path / "g"), "--treatment", "x", "--outcome", "y"])
     assert code == 1
     err = capsys.readouterr().err
-    assert "graph.dot holds 1 edge(s) the data did not orient (x --- y)" in err
+    assert "graph.dot: 1 edge(s) the data did not orient (x --- y)" in err

@@ -97,16 +97,15 @@ def read_graph(path: str | os.PathLike[str]) -> CausalGraph:
         text = file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise GraphError(f"cannot read graph file {file}: {exc}") from None
-    if suffix == ".txt":
-        return CausalGraph(text)
-    if suffix == ".gml":
-        return _from_gml(file)
     reader = {".dot": _parse_dot, ".gv": _parse_dot, ".json": _parse_json, ".csv": _parse_csv}
-    try:
-        nodes, marked = reader[suffix](text)
+    try:  # every fault, a cycle included, is reported with the file it is in
+        if suffix == ".txt":
+            return CausalGraph(text)
+        if suffix == ".gml":
+            return _from_gml(file)
+        return _to_graph(*reader[suffix](text))
     except GraphError as exc:
         raise GraphError(f"{file}: {exc}") from None
-    return _to_graph(nodes, marked, str(file))
 
 
 def write_graph(graph: CausalGraph, path: str | os.PathLike[str]) -> Path:
@@ -152,7 +151,7 @@ def write_graph(graph: CausalGraph, path: str | os.PathLike[str]) -> Path:
 # ---------------------------------------------------------------------------- marks to a graph
 
 
-def _to_graph(nodes: list[str], marked: list[Marked], source: str) -> CausalGraph:
+def _to_graph(nodes: list[str], marked: list[Marked]) -> CausalGraph:
     directed: list[tuple[str, str]] = []
     bidirected: list[tuple[str, str]] = []
     unoriented: list[str] = []
@@ -170,7 +169,7 @@ def _to_graph(nodes: list[str], marked: list[Marked], source: str) -> CausalGrap
     if unoriented:
         shown = ", ".join(unoriented[:8]) + (" ..." if len(unoriented) > 8 else "")
         raise GraphError(
-            f"{source} holds {len(unoriented)} edge(s) the data did not orient ({shown}): it is an "
+            f"{len(unoriented)} edge(s) the data did not orient ({shown}): it is an "
             "equivalence class (a CPDAG or PAG), not one causal graph. Orient them with prior "
             "knowledge (discover --require 'A -> B' or --tiers), or give a DAG"
         )
@@ -288,14 +287,14 @@ def _from_gml(file: Path) -> CausalGraph:
         except nx.NetworkXError:
             g = nx.read_gml(file, label="id")
     except (nx.NetworkXError, ValueError, OSError) as exc:
-        raise GraphError(f"{file}: cannot read it as GML: {exc}") from None
+        raise GraphError(f"cannot read it as GML: {exc}") from None
     if not g.is_directed():
-        raise GraphError(f"{file}: the GML graph is undirected; a causal graph needs 'directed 1'")
+        raise GraphError("the GML graph is undirected; a causal graph needs 'directed 1'")
     marked: list[Marked] = [
         (str(a), str(b), "arrow" if attrs.get("bidirected") else "tail", "arrow")
         for a, b, attrs in g.edges(data=True)
     ]
-    return _to_graph([str(n) for n in g.nodes], marked, str(file))
+    return _to_graph([str(n) for n in g.nodes], marked)
 
 
 # ---------------------------------------------------------------------------- a small DOT reader
@@ -402,10 +401,9 @@ def _dot_statement(
 
 
 def _dot_attrs(tokens: list[tuple[str, str]]) -> dict[str, str]:
-    attrs: dict[str, str] = {}
-    values = [v for k, v in tokens if k == "id"]
-    flat = [v for _, v in tokens]
-    for k in range(len(flat) - 2):
-        if flat[k + 1] == "=" and flat[k] in values:
-            attrs[flat[k].lower()] = flat[k + 2]
-    return attrs
+    """``key=value`` pairs of an attribute list ``[a=b, c=d]`` (keys lower-cased)."""
+    return {
+        key[1].lower(): value[1]
+        for key, eq, value in zip(tokens, tokens[1:], tokens[2:], strict=False)
+        if key[0] == "id" and eq == ("punct", "=") and value[0] == "id"
+    }
