@@ -3,6 +3,7 @@ instruments, proxies, a mismeasured confounder, the front door."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -50,18 +51,7 @@ def simulate_proxies(n: int, random_state: int | None = None) -> HiddenConfoundi
 
     Adjusting for ``x`` and both proxies as if they were the confounder leaves a large bias.
     """
-    rng = np.random.default_rng(random_state)
-    u, x = rng.normal(size=(2, n))
-    z = u + 0.5 * x + rng.normal(size=n)
-    w = u - 0.3 * x + rng.normal(size=n)
-    t = rng.binomial(1, _sigmoid(1.5 * u + 0.3 * x))
-    y = 2.0 * t + 2.0 * u + x + rng.normal(size=n)
-    data = pd.DataFrame({"x": x, "z": z, "w": w, "t": t, "y": y})
-    roles: dict[str, str | list[str]] = {
-        "treatment": "t", "outcome": "y", "covariates": ["x"], "treatment_proxy": "z",
-        "outcome_proxy": "w",
-    }  # fmt: skip
-    return HiddenConfounding(data, 2.0, roles, {"u": u})
+    return _proxy_design(n, random_state, lambda t, u, x: 2.0 * t + 2.0 * u + x)
 
 
 def simulate_nonlinear_proxies(n: int, random_state: int | None = None) -> HiddenConfounding:
@@ -77,12 +67,22 @@ def simulate_nonlinear_proxies(n: int, random_state: int | None = None) -> Hidde
     With ``v = w + 0.3 x = u + N(0, 1)``, ``E[v | u] = u`` and ``E[v³ - 3v | u] = u³``, so the
     bridge is ``h(t, w, x) = (2 + v) t + v + 0.5 (v³ - 3 v) + x``.
     """
+    return _proxy_design(n, random_state, lambda t, u, x: (2.0 + u) * t + u + 0.5 * u**3 + x)
+
+
+def _proxy_design(
+    n: int,
+    random_state: int | None,
+    outcome: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray],
+) -> HiddenConfounding:
+    """The proxy designs' shared draws (``u, x, z, w, t`` as in their docstrings), then
+    ``y = outcome(t, u, x) + N(0, 1)``; the ATE of both designs is 2."""
     rng = np.random.default_rng(random_state)
     u, x = rng.normal(size=(2, n))
     z = u + 0.5 * x + rng.normal(size=n)
     w = u - 0.3 * x + rng.normal(size=n)
     t = rng.binomial(1, _sigmoid(1.5 * u + 0.3 * x))
-    y = (2.0 + u) * t + u + 0.5 * u**3 + x + rng.normal(size=n)
+    y = outcome(t, u, x) + rng.normal(size=n)
     data = pd.DataFrame({"x": x, "z": z, "w": w, "t": t, "y": y})
     roles: dict[str, str | list[str]] = {
         "treatment": "t", "outcome": "y", "covariates": ["x"], "treatment_proxy": "z",

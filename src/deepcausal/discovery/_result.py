@@ -71,8 +71,8 @@ class DiscoveryResult:
     def to_dag(self) -> CausalGraph:
         """One DAG of the answer: :attr:`graph` when it is a DAG; otherwise a member of the
         equivalence class that orients each undecided edge by a fixed rule (for PC, Dor & Tarsi's
-        extension), which the data do not support over the other members. A warning-free, explicit
-        choice: call it only where one DAG is needed (fitting a DeepSCM, say).
+        extension), which the data do not support over the other members; the orientations it
+        picks are logged. Call it only where one DAG is needed (fitting a DeepSCM, say).
 
         Raises:
             CapabilityError: for a PAG with circle marks or bidirected edges (no DAG represents

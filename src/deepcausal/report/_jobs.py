@@ -319,11 +319,17 @@ def _query(interventions: Mapping[str, Any]) -> str:
     return ", ".join(parts)
 
 
+def _paired(factual: pd.DataFrame, cf: pd.DataFrame, column: str) -> tuple[np.ndarray, np.ndarray]:
+    """A column's factual value for each counterfactual row (several draws may share a unit), and
+    its counterfactual value."""
+    f = factual[column].reindex(cf.index.get_level_values(0))
+    return np.asarray(f, dtype=float), np.asarray(cf[column], dtype=float)
+
+
 def _shifts(factual: pd.DataFrame, cf: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
     rows = []
     for c in columns:
-        f = np.asarray(factual[c].reindex(cf.index.get_level_values(0)), dtype=float)
-        v = np.asarray(cf[c], dtype=float)
+        f, v = _paired(factual, cf, c)
         change = v - f
         rows.append(
             {
@@ -344,8 +350,7 @@ def _factual_vs_counterfactual(
 
     fig, axes = _figure(len(columns), ncols=4)
     for ax, c in zip(axes, columns, strict=True):
-        f = np.asarray(factual[c].reindex(cf.index.get_level_values(0)), dtype=float)
-        v = np.asarray(cf[c], dtype=float)
+        f, v = _paired(factual, cf, c)
         ax.scatter(f, v, s=6, alpha=0.5)
         lo, hi = float(min(f.min(), v.min())), float(max(f.max(), v.max()))
         ax.plot([lo, hi], [lo, hi], color="black", lw=1, ls="--")
