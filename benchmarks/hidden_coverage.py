@@ -62,13 +62,17 @@ def proxies(n: int, seed: int) -> tuple[Fitted, float]:
     return (sim.ate, e.value, e.ci_low, e.ci_high), naive
 
 
+#: KernelProxy settings for the kernel designs (``--kpv-features`` sets ``n_features``).
+KPV_OPTIONS: dict[str, int] = {}
+
+
 def _nonlinear(n: int, seed: int, kernel: bool) -> tuple[Fitted, float]:
     from deepcausal.datasets import simulate_nonlinear_proxies
     from deepcausal.estimators import KernelProxy, ProximalTwoStage
 
     sim = simulate_nonlinear_proxies(n, random_state=seed)
     d = sim.data
-    est = KernelProxy(random_state=seed) if kernel else ProximalTwoStage()
+    est = KernelProxy(random_state=seed, **KPV_OPTIONS) if kernel else ProximalTwoStage()
     e = est.fit(d[["x"]], d.t, d.y, treatment_proxy=d.z, outcome_proxy=d.w).ate()
     naive = _ols_t(d.t.to_numpy(), d.y.to_numpy(), d[["x", "z", "w"]].to_numpy())
     return (sim.ate, e.value, e.ci_low, e.ci_high), naive
@@ -89,7 +93,7 @@ def linear_kernel(n: int, seed: int) -> tuple[Fitted, float]:
     sim = simulate_proxies(n, random_state=seed)
     d = sim.data
     e = (
-        KernelProxy(random_state=seed)
+        KernelProxy(random_state=seed, **KPV_OPTIONS)
         .fit(d[["x"]], d.t, d.y, treatment_proxy=d.z, outcome_proxy=d.w)
         .ate()
     )
@@ -149,7 +153,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n", type=int, default=2000)
     parser.add_argument("--only", default=",".join(SIMULATIONS))
     parser.add_argument("--output", default=str(RESULTS / "hidden_coverage.md"))
+    parser.add_argument(
+        "--kpv-features", type=int, default=None, help="KernelProxy's n_features (default: its own)"
+    )
     args = parser.parse_args(argv)
+    if args.kpv_features is not None:
+        KPV_OPTIONS["n_features"] = args.kpv_features
     names = args.only.split(",")
     if unknown := [n for n in names if n not in SIMULATIONS]:
         parser.error(f"unknown {unknown}; choose from {list(SIMULATIONS)}")
