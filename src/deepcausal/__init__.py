@@ -35,17 +35,22 @@ from deepcausal.identify import Estimand, identify
 if TYPE_CHECKING:
     from deepcausal.discovery import Knowledge, discover
     from deepcausal.estimators import estimate_effect
+    from deepcausal.ncm import Bounds, bounds, neural_identify
     from deepcausal.scm import DeepSCM
 
 # Public names that live in heavier (torch) modules, imported on first access.
 _LAZY: dict[str, str] = {
+    "Bounds": "deepcausal.ncm",
     "DeepSCM": "deepcausal.scm",
     "Knowledge": "deepcausal.discovery",
     "discover": "deepcausal.discovery",
+    "bounds": "deepcausal.ncm",
     "estimate_effect": "deepcausal.estimators",
+    "neural_identify": "deepcausal.ncm",
 }
 
 __all__ = [
+    "Bounds",
     "CausalGraph",
     "ConvergenceWarning",
     "DataError",
@@ -62,9 +67,11 @@ __all__ = [
     "SchemaError",
     "TrainingError",
     "__version__",
+    "bounds",
     "discover",
     "estimate_effect",
     "identify",
+    "neural_identify",
 ]
 
 

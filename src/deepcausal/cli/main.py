@@ -21,6 +21,7 @@ from deepcausal._version import __version__
 COMMANDS: tuple[str, ...] = (
     "demo",
     "identify",
+    "bounds",
     "discover",
     "effect",
     "fit",

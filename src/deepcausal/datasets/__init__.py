@@ -4,11 +4,13 @@
 al. 2023), the diffusion-based causal models paper (Chao et al. 2023) and a few of deepcausal's own
 (non-additive noise, mixed variable types); ``available_scms()`` lists them. Each is a
 :class:`SimulatedSCM`: sample, intervene, compute effects and exact counterfactuals.
-``load_adult(path)`` reads a local copy of the UCI Adult table.
+``random_discrete_scm(graph)`` draws a discrete SCM of an ADMG with exact interventional and
+counterfactual truth. ``load_adult(path)`` reads a local copy of the UCI Adult table.
 """
 
 from deepcausal.datasets._adult import ADULT_COLUMNS, load_adult
 from deepcausal.datasets._catalog import available_scms, load_scm
+from deepcausal.datasets._discrete import DiscreteSCM, random_discrete_scm
 from deepcausal.datasets._hidden import (
     HiddenConfounding,
     demand_h,
@@ -25,6 +27,7 @@ from deepcausal.datasets._scm import NoiseKind, SimulatedSCM, StructuralEquation
 
 __all__ = [
     "ADULT_COLUMNS",
+    "DiscreteSCM",
     "HiddenConfounding",
     "NoiseKind",
     "SimulatedSCM",
@@ -33,6 +36,7 @@ __all__ = [
     "demand_h",
     "load_adult",
     "load_scm",
+    "random_discrete_scm",
     "simulate_demand",
     "simulate_frontdoor",
     "simulate_image_exposure",

@@ -1,0 +1,96 @@
+"""Neural bounds: the smallest and largest effect over generative models that fit the data.
+
+Balazadeh, Syrgkanis & Krishnan 2022 ("Partial identification of treatment effects with implicit
+generative models", NeurIPS) bound an effect by optimising it over neural SCMs of the graph whose
+observational distribution stays close to the data's. Here the model class is the exact-likelihood
+discrete NCM (:class:`~deepcausal.ncm._model.DiscreteNCM`), fitted by cross-entropy under a push on
+the effect that decays (as neural identification does), so "close" is measured by the likelihood
+rather than a Sinkhorn distance. Continuous columns are refused for now, with the advice to bin them.
+
+Every seed gives one ``(min, max)`` pair; the reported interval is their outer envelope (the smallest
+minimum and the largest maximum), so the neural bounds err on the side of width.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+
+from deepcausal.graph import CausalGraph
+from deepcausal.graph._files import as_graph
+from deepcausal.ncm._discrete import check_query, prepare_discrete
+from deepcausal.ncm._fit import NCMConfig
+from deepcausal.ncm._identify import ate_query, run_min_max
+from deepcausal.ncm._result import Bounds
+
+__all__ = ["neural_bounds"]
+
+
+def neural_bounds(
+    graph: CausalGraph | str,
+    data: Any,
+    treatment: str,
+    outcome: str,
+    *,
+    treated: Any = 1,
+    control: Any = 0,
+    n_seeds: int = 4,
+    config: Any = None,
+    random_state: int = 0,
+    device: str = "auto",
+) -> Bounds:
+    """Neural bounds on ``E[Y | do(T=treated)] - E[Y | do(T=control)]`` (see the module docstring).
+
+    Args:
+        graph, data, treatment, outcome, treated, control: as :func:`~deepcausal.ncm.bounds`.
+        n_seeds: min/max pairs; the interval is their outer envelope.
+        config: an :class:`~deepcausal.ncm.NCMConfig`.
+        random_state: seed.
+        device: ``"auto"``, ``"cpu"`` or ``"cuda"``.
+    """
+    if n_seeds < 1:
+        raise ValueError(f"n_seeds must be >= 1, got {n_seeds}")
+    start = time.perf_counter()
+    g = as_graph(graph)
+    check_query(g, data, treatment, outcome)
+    if config is not None and not isinstance(config, NCMConfig):
+        raise TypeError(f"config must be an NCMConfig, got {type(config).__name__}")
+    prepared = prepare_discrete(
+        g,
+        data,
+        purpose="neural bounds",
+        advice="bin it (e.g. pandas.cut into a few quantile bins); generative models of "
+        "continuous nodes under hidden confounding are not available yet",
+    )
+    query, scale = ate_query(prepared, treatment, outcome, treated, control)
+    per_seed, distances = run_min_max(
+        prepared,
+        query,
+        scale,
+        n_seeds=n_seeds,
+        config=config or NCMConfig(),
+        random_state=random_state,
+        device=device,
+        label=f"neural bounds of {treatment} -> {outcome}",
+    )
+    fit = float(np.max(distances))
+    return Bounds(
+        lower=float(min(lo for lo, _ in per_seed)),
+        upper=float(max(hi for _, hi in per_seed)),
+        method="neural",
+        treatment=treatment,
+        outcome=outcome,
+        treated=treated,
+        control=control,
+        tight=False,
+        violation=0.0,
+        n=prepared.n,
+        per_seed=tuple(per_seed),
+        notes=(
+            f"discrete neural causal models, {n_seeds} min/max pairs (outer envelope); the "
+            f"fitted models lie within total-variation distance {fit:.4f} of the data; "
+            f"{time.perf_counter() - start:.1f} s"
+        ),
+    )
