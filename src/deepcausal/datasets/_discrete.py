@@ -1,8 +1,10 @@
 """Random discrete SCMs of an ADMG, with every layer of the causal hierarchy computed exactly.
 
 Each maximal clique of bidirected edges gets a hidden categorical confounder ``U_Q`` (a clique, not
-a whole c-component, so that ``X <-> M <-> Y`` does not also confound ``X`` and ``Y``); each node is a
-conditional probability table given its parents and its cliques' ``U_Q``, drawn from a Dirichlet.
+a whole c-component, so that ``X <-> M <-> Y`` does not also confound ``X`` and ``Y``), and a node in
+no bidirected edge a private hidden state, so that its responses to its parents need not be
+monotone; each node is a conditional probability table given its parents and its hidden states,
+drawn from a Dirichlet.
 A node's own randomness is the inverse CDF of one uniform noise ``e_V``, shared by all worlds of a
 counterfactual. The ground truth (interventional and counterfactual probabilities) is exact: a sum
 over the hidden states and, per node, the overlap of the uniform intervals two worlds map to each
@@ -165,7 +167,7 @@ def random_discrete_scm(
     floor: float = 0.05,
 ) -> DiscreteSCM:
     """A random :class:`DiscreteSCM` of ``graph``: Dirichlet(``concentration``) tables, a hidden
-    state with ``latent_states`` values per hidden confounder.
+    state with ``latent_states`` values per hidden confounder and per node in no bidirected edge.
 
     ``floor`` keeps every conditional probability at least that large (positivity: each table is
     mixed with the uniform one), so that the identified effects are also estimable from samples.
@@ -179,7 +181,9 @@ def random_discrete_scm(
     rng = np.random.default_rng(random_state)
     nodes = g.topological_order()
     card = {v: (cards if isinstance(cards, int) else int(cards[v])) for v in nodes}
-    cliques = sorted(sorted(q) for q in nx.find_cliques(nx.Graph(list(g.bidirected_edges))))
+    bidirected = nx.Graph(list(g.bidirected_edges))
+    bidirected.add_nodes_from(nodes)  # a node in no bidirected edge gets a private state
+    cliques = sorted(sorted(q) for q in nx.find_cliques(bidirected))
     confounders = {v: tuple(i for i, q in enumerate(cliques) if v in q) for v in nodes}
     latent = tuple(rng.dirichlet(np.ones(latent_states)) for _ in cliques)
     cpts: dict[str, np.ndarray] = {}

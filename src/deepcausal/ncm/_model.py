@@ -1,9 +1,11 @@
 """A neural causal model over discrete variables (Xia, Lee, Bengio & Bareinboim 2021).
 
-Every maximal clique of bidirected edges gets one latent ``U_Q`` shared by its members (Xia et al.'s
-construction: one latent per c-component would also confound members that share no bidirected
-edge, as the two ends of the M graph ``X <-> M <-> Y``); each node ``V`` is a categorical
-distribution whose logits are an MLP of its parents (one-hot) and of its latents. The node's own randomness is the categorical draw, so a
+Every maximal clique of bidirected edges gets one latent ``U_Q`` shared by its members, and a node in
+no bidirected edge its own (Xia et al.'s C^2-components: one latent per c-component would also
+confound members that share no bidirected edge, as the two ends of the M graph ``X <-> M <-> Y``);
+each node ``V`` is a categorical distribution whose logits are an MLP of its parents (one-hot) and
+of its latents. The latents carry the response functions, so counterfactuals are not tied to one
+coupling of the worlds (a single uniform per node would force monotone responses). The node's own randomness is the categorical draw, so a
 node outside any confounded component is a conditional probability table learned by an MLP.
 
 Each ``U_Q`` is categorical with ``K`` learned state probabilities. For discrete SCMs this loses nothing:
@@ -40,6 +42,8 @@ __all__ = ["MAX_CONFIGS", "MAX_STATES", "DiscreteNCM"]
 MAX_CONFIGS = 4096
 #: Largest number of states per latent.
 MAX_STATES = 32
+#: Softness of the gradient of a counterfactual pair's overlap (the value stays exact).
+OVERLAP_TEMPERATURE = 0.05
 #: Largest number of joint latent states of one c-component.
 MAX_JOINT_STATES = 4096
 
@@ -87,6 +91,7 @@ class DiscreteNCM(nn.Module):
         # One latent per maximal clique of bidirected edges (Xia et al.'s C^2-components): one per
         # c-component would also confound the members that share no bidirected edge.
         bidirected = nx.Graph(list(graph.bidirected_edges))
+        bidirected.add_nodes_from(self.nodes)  # a node in no bidirected edge: its own latent
         cliques = sorted(
             (tuple(sorted(q, key=self.index.__getitem__)) for q in nx.find_cliques(bidirected)),
             key=lambda q: [self.index[v] for v in q],
@@ -200,3 +205,52 @@ class DiscreteNCM(nn.Module):
         """``E[node | do]`` where ``values[k]`` is the number of the ``k``-th category."""
         probs, configs = self.interventional(do)
         return (probs * values[configs[:, self.index[node]]]).sum()
+
+    def counterfactual_pairs(self, do: dict[str, int]) -> tuple[Tensor, Tensor, Tensor]:
+        """``P(factual = f, counterfactual under do = c)`` for every pair of configurations.
+
+        The two worlds share every latent and every node's uniform noise (each node's value is the
+        inverse CDF of its categorical at that noise), so per node and latent state the pair's
+        probability is the overlap of the two worlds' CDF intervals; a node set by ``do`` in the
+        counterfactual world contributes its factual probability only.
+
+        Returns:
+            ``(probs, factual, counterfactual)``: ``probs`` over the pairs, and the pairs'
+            configurations as two ``(n_pairs, n_nodes)`` code tensors.
+        """
+        mask = torch.ones(self.n_configs, dtype=torch.bool, device=self.configs.device)
+        for v, code in do.items():
+            mask &= self.configs[:, self.index[v]] == code
+        cf_configs = self.configs[mask]
+        factual = self.configs.repeat_interleave(cf_configs.shape[0], dim=0)
+        counterfactual = cf_configs.repeat(self.n_configs, 1)
+        self.energy = torch.zeros((), device=self.configs.device)
+        total = torch.ones(factual.shape[0], device=self.configs.device)
+        for c, members in enumerate(self.components):
+            grid: Tensor = getattr(self, f"grid_{c}")
+            log_w = torch.zeros(grid.shape[0], device=self.configs.device)
+            for col, i in enumerate(self.comp_cliques[c]):
+                log_w = log_w + torch.log_softmax(self.state_logits[i], dim=0)[grid[:, col]]
+            acc = torch.exp(log_w).unsqueeze(1).expand(-1, factual.shape[0])
+            for v in members:
+                probs = torch.exp(self.node_log_probs(v))
+                upper = torch.cumsum(probs, dim=-1)
+                lower = upper - probs
+                pa_f, val_f = self._parent_index(v, factual), factual[:, self.index[v]]
+                lo_f, hi_f = lower[:, pa_f, val_f], upper[:, pa_f, val_f]
+                if v in do:
+                    acc = acc * (hi_f - lo_f)
+                    continue
+                pa_c, val_c = (
+                    self._parent_index(v, counterfactual),
+                    counterfactual[:, self.index[v]],
+                )
+                lo_c, hi_c = lower[:, pa_c, val_c], upper[:, pa_c, val_c]
+                overlap = torch.minimum(hi_f, hi_c) - torch.maximum(lo_f, lo_c)
+                exact = torch.clamp(overlap, min=0.0)
+                # The exact value, with the gradient of a softplus: where the intervals miss each
+                # other the clamp has no gradient, and a min/max search could never move them.
+                smooth = OVERLAP_TEMPERATURE * nn.functional.softplus(overlap / OVERLAP_TEMPERATURE)
+                acc = acc * (exact + smooth - smooth.detach())
+            total = total * acc.sum(dim=0)
+        return total, factual, counterfactual

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -98,7 +98,10 @@ class NeuralIdentification:
         per_seed: ``(min, max)`` query values of every seed.
         fit_distance: per seed and run, the total-variation distance between each fitted model's
             observational distribution and the data's.
-        symbolic: what the ID algorithm says (``True``/``False``), for comparison.
+        symbolic: what the ID algorithm says (``True``/``False``), for comparison; ``None`` for
+            counterfactual queries.
+        seconds: wall time.
+        query: the query in words (empty for the average effect).
     """
 
     identifiable: bool
@@ -115,7 +118,7 @@ class NeuralIdentification:
     fit_distance: tuple[tuple[float, float], ...] = ()
     symbolic: bool | None = None
     seconds: float = 0.0
-    extra: dict[str, Any] = field(default_factory=dict)
+    query: str = ""
 
     @property
     def gap(self) -> float:
@@ -130,10 +133,17 @@ class NeuralIdentification:
             return 0.0
         return float(np.std(gaps, ddof=1) / math.sqrt(len(gaps)))
 
+    @property
+    def text(self) -> str:
+        """The query in words."""
+        return self.query or (
+            f"E[{self.outcome} | do({self.treatment}={self.treated})] - "
+            f"E[{self.outcome} | do({self.treatment}={self.control})]"
+        )
+
     def to_dict(self) -> dict[str, Any]:
         return {
-            "query": f"E[{self.outcome} | do({self.treatment}={self.treated})] - "
-            f"E[{self.outcome} | do({self.treatment}={self.control})]",
+            "query": self.text,
             "identifiable": self.identifiable,
             "lower": self.lower,
             "upper": self.upper,
@@ -153,7 +163,10 @@ class NeuralIdentification:
             f"neural identification: {verdict} (gap {self.gap:.4f} + {self.z:.2f} x SE "
             f"{self.gap_se:.4f} {'<=' if self.identifiable else '>'} tau {self.tau})"
         )
-        lines = [head, f"range over fitted models: [{self.lower:.4f}, {self.upper:.4f}]"]
+        lines = [
+            f"{self.text}: {head}",
+            f"range over fitted models: [{self.lower:.4f}, {self.upper:.4f}]",
+        ]
         if self.estimate is not None:
             lines.append(f"estimate: {self.estimate:.4f}")
         if self.symbolic is not None:
