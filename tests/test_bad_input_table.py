@@ -133,7 +133,8 @@ GRAPHS = [
     Case("empty graph scm", lambda c: DeepSCM(""), GraphError, "graph is empty"),
     Case("empty graph query", lambda c: identify(CausalGraph(""), "X", "Y"), GraphError,
          "graph is empty"),
-    Case("bidirected scm", lambda c: DeepSCM("X -> Y; X <-> Y"), GraphError, "X <-> Y"),
+    Case("non-identified do on an ADMG scm", lambda c: DeepSCM("X -> Y; X <-> Y").do(X=1),
+         NotIdentifiable, "(?s)hedge.*bound"),
     Case("non-string node", lambda c: CausalGraph("A -> B").parents(3), GraphError,
          "must be strings \\(or a list of them\\), got 3"),
 ]  # fmt: skip

@@ -65,10 +65,24 @@ def test_frontdoor_is_used_where_no_backdoor_set_exists(frame) -> None:
 
 
 def test_identified_by_neither_adjustment_says_so(frame) -> None:
-    # Z confounds M and Y, T and Y share a hidden cause: identified, but by neither criterion.
+    # Z confounds M and Y, T and Y share a hidden cause: identified, but by neither criterion;
+    # the plug-in needs discrete columns, and the frame's are continuous.
     g = "T -> M; M -> Y; T <-> Y; Z -> M; Z <-> Y"
-    with pytest.raises(DeepCausalError, match=r"(?s)neither back-door\s+nor front-door.*DeepSCM"):
+    with pytest.raises(DeepCausalError, match=r"(?s)neither back-door nor\s+front-door.*bin them"):
         estimate_effect(frame, g, "T", "Y")
+
+
+def test_napkin_effect_by_the_id_plug_in() -> None:
+    from deepcausal.datasets import random_discrete_scm
+
+    g = "W -> R; R -> X; X -> Y; W <-> X; W <-> Y"
+    scm = random_discrete_scm(g, random_state=0)
+    res = estimate_effect(scm.sample(20_000, random_state=0), g, "X", "Y", n_bootstrap=50,
+                          random_state=0)  # fmt: skip
+    assert res.strategy == "ID plug-in" and res.adjustment_set == ("R", "W")
+    truth = scm.ate("X", "Y")
+    assert res.effect.ci_low - 0.01 < truth < res.effect.ci_high + 0.01
+    assert "Plug-in of the ID estimand over {R, W}" in str(res)
 
 
 def test_not_identifiable(frame) -> None:

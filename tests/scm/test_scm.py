@@ -13,7 +13,13 @@ import pandas as pd
 import pytest
 
 from deepcausal.datasets import load_scm
-from deepcausal.errors import GraphError, ModelFileError, NotFittedError, SchemaError
+from deepcausal.errors import (
+    GraphError,
+    ModelFileError,
+    NotFittedError,
+    NotIdentifiable,
+    SchemaError,
+)
 from deepcausal.nn import TrainConfig
 from deepcausal.scm import DeepSCM
 
@@ -235,8 +241,8 @@ def test_failed_save_leaves_previous_save_intact(
 
 def test_bad_input(chain: tuple) -> None:
     sim, data, scm = chain
-    with pytest.raises(GraphError, match="bidirected edges"):
-        DeepSCM("X -> Y; X <-> Y")
+    with pytest.raises(NotIdentifiable, match="hedge"):
+        DeepSCM("X -> Y; X <-> Y").do(X=1)
     with pytest.raises(NotFittedError, match="not fitted"):
         DeepSCM(sim.graph).sample(3)
     with pytest.raises(SchemaError, match=r"x2"):

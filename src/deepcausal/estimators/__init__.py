@@ -28,6 +28,7 @@ from deepcausal.estimators._kpv import KernelProxy
 from deepcausal.estimators._matching import PSMatching
 from deepcausal.estimators._overlap import OverlapSummary, overlap_summary, plot_overlap
 from deepcausal.estimators._plr import PartiallyLinearDML
+from deepcausal.estimators._plugin import PlugInEstimand
 from deepcausal.estimators._proxies import EffectRestoration, ProximalTwoStage
 from deepcausal.estimators._refute import (
     CHECKS,
@@ -65,6 +66,7 @@ __all__ = [
     "OverlapSummary",
     "PSMatching",
     "PartiallyLinearDML",
+    "PlugInEstimand",
     "ProximalTwoStage",
     "Refutation",
     "RefutationReport",

@@ -11,7 +11,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from deepcausal.errors import CapabilityError, DataError, DeepCausalError, GraphError
+from deepcausal.errors import (
+    CapabilityError,
+    DataError,
+    DeepCausalError,
+    GraphError,
+    NotIdentifiable,
+)
 from deepcausal.estimators._aipw import AIPW
 from deepcausal.estimators._base import BaseEffectEstimator, Effect
 from deepcausal.estimators._deepiv import DeepIV
@@ -63,7 +69,8 @@ class EffectEstimate:
         outcome: the outcome column.
         graph: the causal graph the estimate rests on.
         data: the data it was fitted to (for :func:`refute`'s graph check).
-        strategy: ``"back-door"``, ``"front-door"``, ``"instrument"`` or ``"proxies"``.
+        strategy: ``"back-door"``, ``"front-door"``, ``"ID plug-in"``, ``"instrument"`` or
+            ``"proxies"``.
         assumption: the assumption the estimate rests on, in one sentence.
     """
 
@@ -85,6 +92,7 @@ class EffectEstimate:
             "front-door": f"Front-door set: {cols} (the mediators)",
             "instrument": f"Instruments: {cols}",
             "proxies": f"Proxies: {cols}",
+            "ID plug-in": f"Plug-in of the ID estimand over {cols}",
         }
         lines = [f"Estimand: {self.estimand}"] if self.estimand is not None else []
         lines.append(labels[self.strategy])
@@ -178,6 +186,9 @@ def estimate_effect(
       columns are all in ``data``).
     * Front-door: where no back-door set exists but the mediators of the effect satisfy the
       front-door criterion (or ``method="frontdoor"``), :class:`FrontDoor` on them.
+    * Any other identified effect (the napkin graph, the Verma graph): the ID estimand evaluated on
+      the data's frequencies (:class:`~deepcausal.estimators.PlugInEstimand`, discrete columns and
+      a binary treatment), with a bootstrap interval.
     * ``method="2sls"`` or ``"deepiv"`` with ``instruments``: :class:`TwoStageLeastSquares` or
       :class:`DeepIV` (the average effect of a unit increase from the mean treatment, for a
       treatment with more than two values); the graph must not
@@ -261,7 +272,14 @@ def estimate_effect(
             kernel=method == "kernel-proxy",
             kwargs=kwargs,
         )
-    estimand = identify(g, treatment, outcome)
+    try:
+        estimand = identify(g, treatment, outcome)
+    except NotIdentifiable as exc:
+        raise NotIdentifiable(
+            f"{exc}\nThe data cannot pin the effect down in this graph; bound it instead: "
+            f"deepcausal.bounds(graph, data, {treatment!r}, {outcome!r}) (discrete data), or "
+            "'deepcausal bounds' on the command line"
+        ) from None
     sets = [s for s in g.backdoor_adjustment_sets(treatment, outcome) if s <= set(data.columns)]
     if method == "frontdoor" or not sets:
         mediators = _frontdoor_set(g, data, treatment, outcome)
@@ -277,11 +295,7 @@ def estimate_effect(
                     f"every valid adjustment set needs columns missing from data; the smallest, "
                     f"{sorted(need[0])}, lacks {sorted(need[0] - set(data.columns))}"
                 )
-            raise DeepCausalError(
-                f"the effect of {treatment} on {outcome} is identified, but by neither back-door "
-                f"nor front-door adjustment:\n  {estimand}\nA DeepSCM fit on the graph can "
-                "answer it"
-            )
+            return _plugin(data, estimand, treatment, outcome, control, level, kwargs, common)
         fd_kwargs = {k: v for k, v in kwargs.items() if k in ("random_state", "n_bootstrap")}
         front = FrontDoor(**fd_kwargs)
         front.fit(None, data[treatment], data[outcome].to_numpy(), mediators=data[list(mediators)],
@@ -307,6 +321,54 @@ def estimate_effect(
         estimator=estimator,
         effect=estimator.ate(level),
         assumption="no unobserved confounder outside the adjustment set (the graph is complete)",
+        **common,
+    )
+
+
+def _plugin(
+    data: pd.DataFrame,
+    estimand: Estimand,
+    treatment: str,
+    outcome: str,
+    control: Any,
+    level: float,
+    kwargs: dict[str, Any],
+    common: dict[str, Any],
+) -> EffectEstimate:
+    """The general ID estimand evaluated on discrete data (napkin, Verma, ...)."""
+    from deepcausal.estimators._plugin import PlugInEstimand
+
+    needed = sorted(
+        {v for term in estimand.expression.terms() for v in (*term.variables, *term.given)}
+    )
+    _require_columns(data, needed, "the estimand's variables")
+    continuous = [c for c in needed if c != outcome and is_continuous_treatment(data[c])]
+    if continuous or is_continuous_treatment(data[treatment]):
+        raise DeepCausalError(
+            f"the effect of {treatment} on {outcome} is identified, but by neither back-door nor "
+            f"front-door adjustment:\n  {estimand}\nIts plug-in needs discrete columns, and "
+            f"{', '.join(map(repr, continuous or [treatment]))} look continuous: bin them (e.g. "
+            "pandas.cut)"
+        )
+    arms = sorted(pd.unique(data[treatment]))
+    if len(arms) != 2:
+        raise DataError(
+            f"the plug-in effect needs a binary treatment; {treatment!r} has {len(arms)} values"
+        )
+    ctrl = arms[0] if control is None else control
+    if ctrl not in arms:
+        raise DataError(f"control={control!r} is not a value of {treatment!r} ({arms})")
+    treated = arms[1] if ctrl == arms[0] else arms[0]
+    opts = {k: v for k, v in kwargs.items() if k in ("random_state", "n_bootstrap")}
+    est = PlugInEstimand(**opts).fit(data, estimand, treated=treated, control=ctrl)
+    return EffectEstimate(
+        estimand=estimand,
+        adjustment_set=tuple(c for c in needed if c not in (treatment, outcome)),
+        estimator=est,
+        effect=est.ate(level),
+        strategy="ID plug-in",
+        assumption="the graph, hidden confounders included, is right (the ID algorithm's estimand, "
+        "Shpitser & Pearl 2006, evaluated on frequencies)",
         **common,
     )
 

@@ -40,6 +40,10 @@ def propagate(
         scm.graph.descendants(list(interventions), inclusive=True) if factual is not None else None
     )
     values: dict[str, Tensor] = {}
+    for i in range(len(getattr(scm, "_cliques", []))):  # hidden confounders: fresh latents
+        from deepcausal.scm._latent import LATENT_DIM, latent_key
+
+        values[latent_key(i)] = torch.randn(n, LATENT_DIM, generator=generator).to(scm.device_)
     for node in scm._order():
         mech = scm.mechanisms_[node]
         if factual is not None and changed is not None and node not in changed:
@@ -62,7 +66,7 @@ def propagate(
             values[node] = apply_callable(scm, node, interventions[node], natural)
         else:
             values[node] = natural
-    return values
+    return {k: v for k, v in values.items() if k in scm.graph}
 
 
 def encode_value(scm: DeepSCM, node: str, value: Any, n: int) -> Tensor:

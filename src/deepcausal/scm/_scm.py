@@ -16,6 +16,7 @@ import copy
 import logging
 import math
 import os
+import time
 import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
@@ -30,7 +31,14 @@ from tqdm.auto import tqdm
 
 from deepcausal._progress import tqdm_disable
 from deepcausal.data import Schema, TabularEncoder, Variable
-from deepcausal.errors import DataError, DataWarning, GraphError, NotFittedError, SchemaError
+from deepcausal.errors import (
+    CapabilityError,
+    DataError,
+    DataWarning,
+    GraphError,
+    NotFittedError,
+    SchemaError,
+)
 from deepcausal.graph import CausalGraph, as_graph
 from deepcausal.mechanisms import (
     Mechanism,
@@ -42,6 +50,15 @@ from deepcausal.nn._device import DeviceLike
 from deepcausal.scm._families import MechanismSpec, candidates, check_abduction, check_families
 from deepcausal.scm._features import feature_dim, features, node_dim
 from deepcausal.scm._fit import DEFAULT_TRAINING, Candidate, fit_node
+from deepcausal.scm._latent import (
+    CONFOUNDED_FAMILY,
+    LATENT_DIM,
+    check_identified,
+    confounded_components,
+    fit_component,
+    latent_cliques,
+    latent_key,
+)
 from deepcausal.scm._propagate import decode, encode_value, is_per_row, propagate
 
 if TYPE_CHECKING:
@@ -103,15 +120,9 @@ class DeepSCM:
         self.graph = as_graph(graph)
         if not self.graph.nodes:
             raise GraphError("DeepSCM needs a graph with at least one node; the graph is empty")
-        if not self.graph.is_dag:
-            edges = ", ".join(f"{a} <-> {b}" for a, b in self.graph.bidirected_edges)
-            raise GraphError(
-                f"DeepSCM needs a DAG, but the graph has bidirected edges ({edges}). A latent "
-                "confounder makes the likelihood of its c-component joint, which needs joint "
-                "training of the component; model the confounder as an observed node, or use "
-                "deepcausal.identify to check whether the query is identifiable and estimate it "
-                "with an estimator."
-            )
+        # Hidden confounders (bidirected edges): one latent per clique, fitted per c-component.
+        self._cliques = latent_cliques(self.graph)
+        self._components = confounded_components(self.graph)
         if schema is not None and not isinstance(schema, Schema):
             raise SchemaError(
                 f"schema must be a deepcausal.data.Schema, got {type(schema).__name__}"
@@ -177,9 +188,12 @@ class DeepSCM:
         self.schema_ = schema
         self.encoder_ = encoder
         candidates: list[Candidate] = []
+        confounded = {v for c in self._components for v in c}
         for i, node in enumerate(
             tqdm(self._order(), desc="DeepSCM", disable=tqdm_disable(self.progress))
         ):
+            if node in confounded:
+                continue  # fitted with its c-component below
             parents = self._parent_features(node, values, len(data))
             node_seed = int(seeds[i].generate_state(1)[0])
             config = replace(
@@ -202,6 +216,35 @@ class DeepSCM:
                 preferred=self.training is None,
             )
             candidates.extend(tried)
+        for component in self._components:
+            config = replace(base, device=device, progress=self.progress and base.progress,
+                             random_state=int(seeds[-1].generate_state(1)[0]))  # fmt: skip
+            start = time.perf_counter()
+            fitted, comp_history = fit_component(
+                component,
+                self.graph,
+                modules,
+                lambda v: self._build_mechanism(v, CONFOUNDED_FAMILY),
+                self._parent_features,
+                values,
+                self._cliques,
+                config,
+                validation_split(len(data), config),
+                device,
+            )
+            for v, mech in fitted.items():
+                modules[v], history[v] = mech, comp_history
+                candidates.append(
+                    Candidate(
+                        v,
+                        CONFOUNDED_FAMILY,
+                        "energy",
+                        comp_history.best_val_loss,
+                        time.perf_counter() - start,
+                        comp_history.epochs,
+                        True,
+                    )
+                )
         selection = pd.DataFrame(
             [vars(c) for c in candidates],
             columns=["node", "family", "metric", "score", "seconds", "epochs", "chosen"],
@@ -296,6 +339,10 @@ class DeepSCM:
         if not merged:
             raise GraphError("do() needs at least one intervention, e.g. scm.do(X=1.0)")
         self.graph.check_nodes(list(merged), "intervened node")
+        if self.graph.bidirected_edges:
+            targets = {**self._interventions, **merged}
+            affected = self.graph.descendants(list(targets)) - set(targets)
+            check_identified(self.graph, sorted(targets), sorted(affected))
         intervened = copy.copy(self)
         intervened._interventions = {**self._interventions, **merged}
         if hasattr(self, "mechanisms_"):
@@ -392,8 +439,16 @@ class DeepSCM:
         Raises:
             AbductionError: a node that must be recomputed has a mechanism that cannot abduct
                 (a GAN); the message names the node and the families that can.
+            CapabilityError: the graph has hidden confounders (bidirected edges).
         """
         self._check_fitted()
+        if self.graph.bidirected_edges:
+            raise CapabilityError(
+                "counterfactual() needs each unit's exogenous noise, and a DeepSCM with hidden "
+                "confounders does not learn the posterior of its latents; for discrete data, "
+                "deepcausal.ncm.neural_counterfactual estimates (or bounds) effects on the treated "
+                "and probabilities of necessity and sufficiency"
+            )
         if self._cut:
             raise GraphError(
                 "counterfactual() is not defined for a model with cut edges "
@@ -525,6 +580,8 @@ class DeepSCM:
 
     def _candidates(self, node: str) -> tuple[str, ...]:
         """The families fitted for ``node`` (see :func:`deepcausal.scm._fit.candidates`)."""
+        if self._latents_of(node):
+            return (CONFOUNDED_FAMILY,)
         return candidates(
             node, self._family_spec(node), self.schema_[node].kind, self._parent_dim(node) > 0
         )
@@ -543,14 +600,19 @@ class DeepSCM:
         except ValueError as exc:
             raise ValueError(f"node {node!r} ({var.kind}): {exc}") from None
 
+    def _latents_of(self, node: str) -> list[int]:
+        return [i for i, q in enumerate(getattr(self, "_cliques", [])) if node in q]
+
     def _parent_dim(self, node: str) -> int:
-        return sum(feature_dim(self.schema_[p]) for p in self.graph.parents(node))
+        observed = sum(feature_dim(self.schema_[p]) for p in self.graph.parents(node))
+        return observed + LATENT_DIM * len(self._latents_of(node))
 
     def _parent_features(self, node: str, values: Mapping[str, Tensor], n: int) -> Tensor:
-        parents = self.graph.parents(node)
-        if not parents:
+        blocks = [features(self.schema_[p], values[p]) for p in self.graph.parents(node)]
+        blocks += [values[latent_key(i)] for i in self._latents_of(node)]
+        if not blocks:
             return torch.zeros(n, 0)
-        return torch.cat([features(self.schema_[p], values[p]) for p in parents], dim=1)
+        return torch.cat(blocks, dim=1)
 
     def _draw_seed(self, random_state: int | None) -> int:
         if random_state is not None:

@@ -1,0 +1,229 @@
+"""Hidden confounders in a DeepSCM: one latent per clique of bidirected edges, and the joint fit of
+each confounded c-component.
+
+A bidirected edge ``X <-> Y`` is a hidden common cause. Every maximal clique of bidirected edges
+gets a latent ``L_Q ~ N(0, I)`` that each member's mechanism takes as extra parent features (a clique,
+not the whole c-component, so that ``X <-> M <-> Y`` does not also confound ``X`` and ``Y``).
+The latents are never observed, so the members of a c-component cannot be fitted one by one by
+likelihood: they are fitted jointly, as in Modular-DCM (Rahman & Kocaoglu 2024), component by
+component in topological order, with every other mechanism frozen.
+
+The objective is the energy distance (an MMD with the distance kernel; Székely & Rizzo 2013) between
+the data's rows of the component's ancestral set and rows the model generates: the nodes upstream of
+the component keep their observed values, the component and the nodes below it within the set are
+generated from fresh latents and noise. It needs no critic (unlike a GAN's adversarial loss) and no
+density (unlike an ELBO, which would need an encoder per component), its minimiser is the data's
+distribution, and its gradient is unbiased on mini-batches. The members use the GAN family's
+generator (an implicit sampler, ``abduction="none"``): a counterfactual would need the latents'
+posterior, which this model does not learn, so counterfactual queries on confounded nodes are
+refused (:func:`deepcausal.ncm.neural_counterfactual` answers them on discrete data).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
+from typing import Any
+
+import networkx as nx
+import torch
+from torch import Tensor, nn
+
+from deepcausal.errors import CapabilityError, NotIdentifiable
+from deepcausal.graph import CausalGraph
+from deepcausal.mechanisms import Mechanism
+from deepcausal.nn import Objective, Step, TrainConfig, TrainResult, energy_distance, train
+
+__all__ = [
+    "CONFOUNDED_FAMILY",
+    "LATENT_DIM",
+    "check_identified",
+    "confounded_components",
+    "fit_component",
+    "latent_cliques",
+    "latent_key",
+]
+
+#: Width of each clique's latent.
+LATENT_DIM = 3
+#: Training settings of a component: the energy distance of a mini-batch is a noisy score, so
+#: early stopping waits longer than for a likelihood, and batches stay small (its cost is O(b^2)).
+COMPONENT_TRAINING: dict[str, Any] = {
+    "batch_size": 256,
+    "lr": 2e-3,
+    "max_epochs": 200,
+    "patience": 60,
+    "min_delta": 0.0,
+}
+#: The family of every member of a confounded c-component.
+CONFOUNDED_FAMILY = "gan"
+
+
+def latent_cliques(graph: CausalGraph) -> list[tuple[str, ...]]:
+    """The maximal cliques of bidirected edges, each sorted in topological order."""
+    if not graph.bidirected_edges:
+        return []
+    order = {v: i for i, v in enumerate(graph.topological_order())}
+    bidirected = nx.Graph(list(graph.bidirected_edges))
+    cliques = [tuple(sorted(q, key=order.__getitem__)) for q in nx.find_cliques(bidirected)]
+    return sorted(cliques, key=lambda q: [order[v] for v in q])
+
+
+def latent_key(index: int) -> str:
+    """The name under which clique ``index``'s latent travels among node values."""
+    return f"<latent {index}>"
+
+
+def confounded_components(graph: CausalGraph) -> list[tuple[str, ...]]:
+    """The c-components with a bidirected edge, in topological order of their first member.
+
+    Raises:
+        CapabilityError: two components each hold an ancestor of the other, so neither can be
+            fitted first.
+    """
+    order = {v: i for i, v in enumerate(graph.topological_order())}
+    comps = [tuple(sorted(c, key=order.__getitem__)) for c in graph.c_components() if len(c) > 1]
+    comps.sort(key=lambda c: order[c[0]])
+    for i, a in enumerate(comps):
+        for b in comps[i + 1 :]:
+            if graph.ancestors(list(a)) & set(b) and graph.ancestors(list(b)) & set(a):
+                raise CapabilityError(
+                    f"the confounded c-components {{{', '.join(a)}}} and {{{', '.join(b)}}} each "
+                    "hold an ancestor of the other, so neither can be fitted first; this DeepSCM "
+                    "fits components one at a time"
+                )
+    return comps
+
+
+def check_identified(graph: CausalGraph, treatment: Sequence[str], outcome: Sequence[str]) -> None:
+    """Refuse a query on an ADMG that the ID algorithm cannot identify, naming the hedge."""
+    from deepcausal.identify import identify
+
+    if not graph.bidirected_edges or not outcome:
+        return
+    try:
+        identify(graph, list(treatment), list(outcome))
+    except NotIdentifiable as exc:
+        raise NotIdentifiable(
+            f"{exc}\nA DeepSCM fitted to these data could give any of many answers here, so it "
+            "gives none; bound the effect instead with deepcausal.bounds(graph, data, treatment, "
+            "outcome) (discrete data)"
+        ) from None
+
+
+def fit_component(
+    component: tuple[str, ...],
+    graph: CausalGraph,
+    mechanisms: Mapping[str, Mechanism],
+    build: Callable[[str], Mechanism],
+    parent_features: Callable[[str, Mapping[str, Tensor], int], Tensor],
+    values: Mapping[str, Tensor],
+    cliques: Sequence[tuple[str, ...]],
+    config: TrainConfig,
+    split: tuple[Tensor, Tensor],
+    device: torch.device,
+) -> tuple[dict[str, Mechanism], TrainResult]:
+    """Fit the members of one confounded c-component jointly (see the module docstring).
+
+    Args:
+        component: the members, in topological order.
+        graph: the ADMG.
+        mechanisms: the mechanisms fitted so far (frozen here).
+        build: makes a fresh mechanism of :data:`CONFOUNDED_FAMILY` for a node.
+        parent_features: a node's parent features (its latents included) from a dict of values.
+        values: every node's encoded data.
+        cliques: the graph's latent cliques.
+        config: training settings.
+        split: training and validation row indices.
+        device: where to train.
+    """
+    order = graph.topological_order()
+    members = set(component)
+    scope = graph.ancestors(list(component), inclusive=True)
+    below = graph.descendants(list(component), inclusive=True)
+    generated = [v for v in order if v in scope and v in below]
+    upstream = [v for v in order if v in scope and v not in below]
+    missing = [v for v in generated if v not in members and v not in mechanisms]
+    if missing:  # pragma: no cover - confounded_components orders the components
+        raise CapabilityError(f"nodes {missing} must be fitted before {{{', '.join(component)}}}")
+    own = [i for i, q in enumerate(cliques) if q[0] in members]
+    fresh: dict[str, Any] = {v: build(v).to(device) for v in component}  # GAN mechanisms
+    for v, mech in fresh.items():
+        if mech.discrete:
+            raise CapabilityError(
+                f"node {v!r} is discrete and shares a hidden confounder; a DeepSCM fits confounded "
+                "continuous nodes only: for discrete data use deepcausal.neural_identify and "
+                "deepcausal.bounds"
+            )
+    frozen = {v: m.to(device) for v, m in mechanisms.items()}
+    for m in frozen.values():
+        m.requires_grad_(False)
+    data = {k: v.to(device) for k, v in values.items()}
+    columns = [v for v in order if v in scope]
+
+    def generate(idx: Tensor, generator: torch.Generator | None = None) -> Tensor:
+        n = idx.shape[0]
+        current: dict[str, Tensor] = {v: data[v][idx] for v in upstream}
+        for i in own:
+            current[latent_key(i)] = torch.randn(n, LATENT_DIM, generator=generator).to(device)
+        for v in generated:
+            parents = parent_features(v, current, n).to(device)
+            if v in fresh:
+                gan = fresh[v]
+                u = gan.noise(n, generator=generator).to(device)
+                current[v] = gan.generator(torch.cat([u, parents], dim=1), averaged=False)
+            else:
+                current[v] = frozen[v].sample(
+                    parents, frozen[v].noise(n, generator=generator).to(device)
+                )
+        return _stack([current[v] for v in columns])
+
+    def loss(batch: tuple[Tensor, ...]) -> Tensor:
+        (idx,) = batch
+        for gan in fresh.values():
+            gan.generator.update()
+        fake = generate(idx)
+        obs = _stack([data[v][idx] for v in columns])
+        return mmd(obs, fake)
+
+    def validation(batch: tuple[Tensor, ...]) -> Tensor:
+        (idx,) = batch
+        fake = generate(idx, torch.Generator().manual_seed(0))
+        return energy_distance(_stack([data[v][idx] for v in columns]), fake)
+
+    params: list[nn.Parameter] = [p for g in fresh.values() for p in g.generator.parameters()]
+    objective = Objective((Step("energy", loss, params),), validation=None)
+    rows = torch.arange(next(iter(data.values())).shape[0])
+    cfg = replace(config, **COMPONENT_TRAINING)
+    holder = nn.ModuleDict(fresh)
+    history = train(
+        holder,
+        objective,
+        [rows],
+        cfg,
+        split=split,
+        description=f"c-component {{{', '.join(component)}}}",
+    )
+    for m in frozen.values():
+        m.requires_grad_(True)
+    return fresh, history
+
+
+#: Bandwidths of the Gaussian kernels of :func:`mmd` (the data are standardised).
+BANDWIDTHS = (0.1, 0.3, 1.0, 3.0)
+
+
+def mmd(x: Tensor, y: Tensor) -> Tensor:
+    """Squared maximum mean discrepancy with a sum of Gaussian kernels (Gretton et al. 2012; the
+    bandwidths of :data:`BANDWIDTHS`, so both local dependence and overall shape count)."""
+    xy = torch.cat([x, y], dim=0)
+    d2 = torch.cdist(xy, xy).square()
+    k = sum(torch.exp(-d2 / (2 * h * h)) for h in BANDWIDTHS)
+    assert isinstance(k, Tensor)
+    n = x.shape[0]
+    return k[:n, :n].mean() + k[n:, n:].mean() - 2 * k[:n, n:].mean()
+
+
+def _stack(columns: list[Tensor]) -> Tensor:
+    """Columns as one float matrix (codes of discrete nodes as floats)."""
+    return torch.cat([c.float().reshape(c.shape[0], -1) for c in columns], dim=1)
