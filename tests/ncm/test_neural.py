@@ -85,3 +85,18 @@ def test_bad_input() -> None:
         neural_identify(chain, wide, "V0", "V8")
     with pytest.raises(ValueError, match="tau"):
         neural_identify("X -> Y", df.assign(Y=df.X), "X", "Y", tau=0)
+
+
+def test_continuous_neural_bounds_surround_an_instrumented_effect() -> None:
+    rng = np.random.default_rng(0)
+    n = 2000
+    z, u = rng.normal(size=n), rng.normal(size=n)
+    x = z + u + 0.5 * rng.normal(size=n)
+    y = x + 1.5 * u + 0.5 * rng.normal(size=n)  # the effect of x from 0 to 1 is 1
+    df = pd.DataFrame({"Z": z, "X": x, "Y": y})
+    b = bounds("Z -> X; X -> Y; X <-> Y", df, "X", "Y", treated=1.0, control=0.0,
+               method="neural", n_seeds=1)  # fmt: skip
+    naive = np.polyfit(x, y, 1)[0]  # about 1.8: the confounded regression
+    assert b.lower < b.upper and b.width < 0.5
+    assert b.lower - 0.1 < 1.0 < b.upper + 0.1 and not b.contains(naive)
+    assert "DeepSCMs of the ADMG" in b.notes

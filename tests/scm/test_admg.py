@@ -29,7 +29,7 @@ def front_door() -> tuple[pd.DataFrame, DeepSCM]:
 
 def test_front_door_interventions_match_the_truth(front_door: tuple[pd.DataFrame, DeepSCM]) -> None:
     df, scm = front_door
-    assert scm.selection_.loc[("Y", "gan"), "metric"] == "energy"
+    assert scm.selection_.loc[("Y", "gan"), "metric"] == "mmd"
     sd = df.Y.std()
     for x in (-1.0, 1.0):
         sample = scm.do(X=x).sample(20_000, random_state=1)

@@ -15,6 +15,7 @@ from typing import Any
 from deepcausal.cli._common import (
     GRAPH_HELP,
     _number,
+    add_report_argument,
     add_seed_argument,
     add_table_arguments,
     read_table_args,
@@ -47,6 +48,7 @@ def add_parser(subparsers: Any) -> None:
         "--seeds", type=int, default=4, help="min/max pairs of --method neural (default 4)"
     )
     parser.add_argument("--out", metavar="FILE", help="write the result as JSON ('-': stdout)")
+    add_report_argument(parser)
     add_seed_argument(parser)
     add_table_arguments(parser)
     parser.set_defaults(func=run)
@@ -75,4 +77,21 @@ def run(args: argparse.Namespace) -> int:
         write_output(args.out, json.dumps(result.to_dict(), indent=2) + "\n", result.summary())
     else:
         print(result.summary())
+    if args.report:
+        _report(result, args)
     return 0
+
+
+def _report(result: Any, args: argparse.Namespace) -> None:
+    from deepcausal.errors import NotIdentifiable
+    from deepcausal.graph import as_graph
+    from deepcausal.identify import identify
+    from deepcausal.report._bounds import bounds_report
+
+    graph = as_graph(args.graph)
+    try:
+        symbolic = f"identified: {identify(graph, args.treatment, args.outcome).to_text()}"
+    except NotIdentifiable as exc:
+        symbolic = f"not identifiable ({exc})"
+    path = bounds_report(result, graph, symbolic, args.report, seed=args.seed)
+    print(f"report: {path}")

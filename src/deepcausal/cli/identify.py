@@ -94,9 +94,11 @@ def _neural(args: argparse.Namespace, graph: Any) -> int:
     if len(treatment) != 1 or len(outcome) != 1 or args.given:
         raise DataError("--neural takes one --treatment, one --outcome and no --given")
     try:
-        print(identify(graph, treatment, outcome).to_text())
+        symbolic = f"identified: {identify(graph, treatment, outcome).to_text()}"
+        print(symbolic.removeprefix("identified: "))
     except NotIdentifiable as exc:
-        print(f"ID algorithm: not identifiable ({exc})")
+        symbolic = f"not identifiable ({exc})"
+        print(f"ID algorithm: {symbolic}")
     result = neural_identify(
         graph,
         read_table_args(args.data, args),
@@ -108,4 +110,8 @@ def _neural(args: argparse.Namespace, graph: Any) -> int:
         random_state=args.seed,
     )
     print(result.summary())
+    if getattr(args, "report", None):
+        from deepcausal.report._bounds import bounds_report
+
+        print(f"report: {bounds_report(result, graph, symbolic, args.report, seed=args.seed)}")
     return 0 if result.identifiable else 2

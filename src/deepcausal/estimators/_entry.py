@@ -348,7 +348,8 @@ def _plugin(
             f"the effect of {treatment} on {outcome} is identified, but by neither back-door nor "
             f"front-door adjustment:\n  {estimand}\nIts plug-in needs discrete columns, and "
             f"{', '.join(map(repr, continuous or [treatment]))} look continuous: bin them (e.g. "
-            "pandas.cut)"
+            "pandas.cut), or fit a DeepSCM on the graph (it takes bidirected edges) and call its "
+            "ate()"
         )
     arms = sorted(pd.unique(data[treatment]))
     if len(arms) != 2:

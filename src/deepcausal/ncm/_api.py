@@ -33,7 +33,8 @@ def bounds(
         treated, control: the two treatment values compared.
         method: ``"lp"``: linear-programming bounds over response-function models (Balke & Pearl
             1997) for small discrete graphs; ``"neural"``: min/max over neural causal models that
-            fit the data (after Balazadeh, Syrgkanis & Krishnan 2022), for discrete data.
+            fit the data (after Balazadeh, Syrgkanis & Krishnan 2022): discrete NCMs for discrete
+            data, ADMG DeepSCMs for continuous data.
         **options: ``"neural"`` takes ``n_seeds``, ``config`` (:class:`NCMConfig`),
             ``random_state`` and ``device``.
 
@@ -42,7 +43,7 @@ def bounds(
 
     Raises:
         GraphError: an unknown node, or a graph node that is not a column.
-        DataError: NaN, or a continuous column (bin it).
+        DataError: NaN, or a continuous column with ``method="lp"`` (bin it or use ``"neural"``).
         SchemaError: a treatment value never observed.
 
     Examples:

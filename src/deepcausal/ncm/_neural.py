@@ -2,10 +2,13 @@
 
 Balazadeh, Syrgkanis & Krishnan 2022 ("Partial identification of treatment effects with implicit
 generative models", NeurIPS) bound an effect by optimising it over neural SCMs of the graph whose
-observational distribution stays close to the data's. Here the model class is the exact-likelihood
-discrete NCM (:class:`~deepcausal.ncm._model.DiscreteNCM`), fitted by cross-entropy under a push on
-the effect that decays (as neural identification does), so "close" is measured by the likelihood
-rather than a Sinkhorn distance. Continuous columns are refused for now, with the advice to bin them.
+observational distribution stays close to the data's. Two model classes serve here:
+
+* discrete data: the exact-likelihood discrete NCM (:class:`~deepcausal.ncm._model.DiscreteNCM`),
+  fitted by cross-entropy under a push on the effect that decays (as neural identification does),
+  so "close" is measured by the likelihood rather than a Sinkhorn distance;
+* continuous data: the ADMG :class:`~deepcausal.scm.DeepSCM`, fitted by MMD and energy distance under
+  the same kind of push (:mod:`deepcausal.ncm._continuous`).
 
 Every seed gives one ``(min, max)`` pair; the reported interval is their outer envelope (the smallest
 minimum and the largest maximum), so the neural bounds err on the side of width.
@@ -20,12 +23,26 @@ import numpy as np
 
 from deepcausal.graph import CausalGraph
 from deepcausal.graph._files import as_graph
-from deepcausal.ncm._discrete import check_query, prepare_discrete
+from deepcausal.ncm._discrete import MAX_LEVELS, check_query, prepare_discrete
 from deepcausal.ncm._fit import NCMConfig
 from deepcausal.ncm._identify import ate_query, run_min_max
 from deepcausal.ncm._result import Bounds
 
 __all__ = ["neural_bounds"]
+
+
+def _is_discrete(data: Any, nodes: tuple[str, ...]) -> bool:
+    """Whether every node's column reads as categories (see :data:`MAX_LEVELS`)."""
+    for v in nodes:
+        if v not in data.columns:
+            return True  # prepare_discrete names the missing column
+        values = data[v].to_numpy()
+        if values.dtype.kind == "f":
+            finite = values[np.isfinite(values)]
+            distinct = np.unique(finite)
+            if distinct.size > MAX_LEVELS or not np.all(distinct == np.round(distinct)):
+                return False
+    return True
 
 
 def neural_bounds(
@@ -55,14 +72,22 @@ def neural_bounds(
     start = time.perf_counter()
     g = as_graph(graph)
     check_query(g, data, treatment, outcome)
+    if not _is_discrete(data, g.nodes):
+        from deepcausal.ncm._continuous import continuous_bounds
+
+        if config is not None:
+            raise TypeError("config (an NCMConfig) is for discrete data; continuous data take none")
+        return continuous_bounds(
+            g, data, treatment, outcome, treated=treated, control=control,
+            n_seeds=n_seeds, random_state=random_state, device=device,
+        )  # fmt: skip
     if config is not None and not isinstance(config, NCMConfig):
         raise TypeError(f"config must be an NCMConfig, got {type(config).__name__}")
     prepared = prepare_discrete(
         g,
         data,
         purpose="neural bounds",
-        advice="bin it (e.g. pandas.cut into a few quantile bins); generative models of "
-        "continuous nodes under hidden confounding are not available yet",
+        advice="merge categories",
     )
     query, scale = ate_query(prepared, treatment, outcome, treated, control)
     per_seed, distances = run_min_max(

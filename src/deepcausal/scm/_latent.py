@@ -8,8 +8,9 @@ The latents are never observed, so the members of a c-component cannot be fitted
 likelihood: they are fitted jointly, as in Modular-DCM (Rahman & Kocaoglu 2024), component by
 component in topological order, with every other mechanism frozen.
 
-The objective is the energy distance (an MMD with the distance kernel; Székely & Rizzo 2013) between
-the data's rows of the component's ancestral set and rows the model generates: the nodes upstream of
+The objective is the maximum mean discrepancy with a sum of Gaussian kernels of several bandwidths
+(Gretton et al. 2012) between the data's rows of the component's ancestral set and rows the model
+generates: the nodes upstream of
 the component keep their observed values, the component and the nodes below it within the set are
 generated from fresh latents and noise. It needs no critic (unlike a GAN's adversarial loss) and no
 density (unlike an ELBO, which would need an encoder per component), its minimiser is the data's
@@ -22,7 +23,7 @@ refused (:func:`deepcausal.ncm.neural_counterfactual` answers them on discrete d
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import networkx as nx
@@ -32,11 +33,22 @@ from torch import Tensor, nn
 from deepcausal.errors import CapabilityError, NotIdentifiable
 from deepcausal.graph import CausalGraph
 from deepcausal.mechanisms import Mechanism
-from deepcausal.nn import Objective, Step, TrainConfig, TrainResult, energy_distance, train
+from deepcausal.nn import (
+    Callback,
+    Objective,
+    Step,
+    TrainConfig,
+    TrainResult,
+    TrainState,
+    energy_distance,
+    train,
+)
 
 __all__ = [
     "CONFOUNDED_FAMILY",
     "LATENT_DIM",
+    "EffectPush",
+    "Push",
     "check_identified",
     "confounded_components",
     "fit_component",
@@ -46,14 +58,12 @@ __all__ = [
 
 #: Width of each clique's latent.
 LATENT_DIM = 3
-#: Training settings of a component: the energy distance of a mini-batch is a noisy score, so
-#: early stopping waits longer than for a likelihood, and batches stay small (its cost is O(b^2)).
+#: Training settings of a component: the MMD of a mini-batch is too noisy a score to stop early by,
+#: so a component trains for a fixed number of epochs; batches stay small (its cost is O(b^2)).
 COMPONENT_TRAINING: dict[str, Any] = {
     "batch_size": 256,
     "lr": 2e-3,
     "max_epochs": 200,
-    "patience": 60,
-    "min_delta": 0.0,
 }
 #: The family of every member of a confounded c-component.
 CONFOUNDED_FAMILY = "gan"
@@ -122,6 +132,9 @@ def fit_component(
     config: TrainConfig,
     split: tuple[Tensor, Tensor],
     device: torch.device,
+    *,
+    preferred: bool = True,
+    push: Push | None = None,
 ) -> tuple[dict[str, Mechanism], TrainResult]:
     """Fit the members of one confounded c-component jointly (see the module docstring).
 
@@ -136,6 +149,8 @@ def fit_component(
         config: training settings.
         split: training and validation row indices.
         device: where to train.
+        preferred: use :data:`COMPONENT_TRAINING` (else only cap the batch size of ``config``).
+        push: an effect to push up or down while fitting (neural bounds).
     """
     order = graph.topological_order()
     members = set(component)
@@ -161,12 +176,28 @@ def fit_component(
     data = {k: v.to(device) for k, v in values.items()}
     columns = [v for v in order if v in scope]
 
-    def generate(idx: Tensor, generator: torch.Generator | None = None) -> Tensor:
+    if push is not None and push.treatment not in members:
+        raise CapabilityError(
+            f"neural bounds need the treatment {push.treatment!r} in the confounded component "
+            f"{{{', '.join(component)}}}"
+        )
+    if push is not None and push.outcome not in columns:
+        raise CapabilityError(
+            f"neural bounds need the outcome {push.outcome!r} among the ancestors of the "
+            f"treatment's c-component {{{', '.join(component)}}}"
+        )
+
+    def generate(
+        idx: Tensor, generator: torch.Generator | None = None, do: Mapping[str, Tensor] = {}
+    ) -> Tensor:
         n = idx.shape[0]
         current: dict[str, Tensor] = {v: data[v][idx] for v in upstream}
         for i in own:
             current[latent_key(i)] = torch.randn(n, LATENT_DIM, generator=generator).to(device)
         for v in generated:
+            if v in do:
+                current[v] = do[v].to(device).expand(n, -1)
+                continue
             parents = parent_features(v, current, n).to(device)
             if v in fresh:
                 gan = fresh[v]
@@ -178,23 +209,33 @@ def fit_component(
                 )
         return _stack([current[v] for v in columns])
 
-    def loss(batch: tuple[Tensor, ...]) -> Tensor:
+    schedule = _Epoch()
+
+    def loss(batch: tuple[Tensor, ...]) -> dict[str, Tensor]:
         (idx,) = batch
         for gan in fresh.values():
             gan.generator.update()
         fake = generate(idx)
         obs = _stack([data[v][idx] for v in columns])
-        return mmd(obs, fake)
+        terms = {"mmd": mmd(obs, fake)}
+        if push is not None:  # bounded kernels lose their grip far from the data; the energy
+            terms["energy"] = energy_distance(obs, fake)  # distance grows with the distance
 
-    def validation(batch: tuple[Tensor, ...]) -> Tensor:
-        (idx,) = batch
-        fake = generate(idx, torch.Generator().manual_seed(0))
-        return energy_distance(_stack([data[v][idx] for v in columns]), fake)
+            weight = push.weight(schedule.epoch / max(config.max_epochs, 1))
+            if weight:
+                y = columns.index(push.outcome)
+                high = generate(idx, do={push.treatment: push.treated})[:, y].mean()
+                low = generate(idx, do={push.treatment: push.control})[:, y].mean()
+                terms["effect"] = -push.sign * weight * (high - low)
+        return terms
 
     params: list[nn.Parameter] = [p for g in fresh.values() for p in g.generator.parameters()]
-    objective = Objective((Step("energy", loss, params),), validation=None)
+    objective = Objective((Step("mmd", loss, params),), validation=None)
     rows = torch.arange(next(iter(data.values())).shape[0])
-    cfg = replace(config, **COMPONENT_TRAINING)
+    if preferred:
+        cfg = replace(config, **COMPONENT_TRAINING)
+    else:
+        cfg = replace(config, batch_size=min(config.batch_size, COMPONENT_TRAINING["batch_size"]))
     holder = nn.ModuleDict(fresh)
     history = train(
         holder,
@@ -203,10 +244,70 @@ def fit_component(
         cfg,
         split=split,
         description=f"c-component {{{', '.join(component)}}}",
+        callbacks=[schedule],
     )
     for m in frozen.values():
         m.requires_grad_(True)
     return fresh, history
+
+
+@dataclass(frozen=True)
+class Push:
+    """An effect pushed up (``sign=+1``) or down (``-1``) while a component fits.
+
+    ``weight(progress)`` gives the push's weight at a share ``progress`` of the epochs; the effect is
+    in the outcome's standardised units, like the MMD's inputs.
+    """
+
+    treatment: str
+    outcome: str
+    treated: Tensor
+    control: Tensor
+    sign: float
+    weight: Callable[[float], float]
+
+
+@dataclass(frozen=True)
+class EffectPush:
+    """Push an average effect up or down while the treatment's c-component fits (the neural
+    bounds of Balazadeh, Syrgkanis & Krishnan 2022, with a penalty in place of their constraint).
+
+    After a warm-up share of the epochs that only fits the data, the effect
+    ``E[Y | do(T=treated)] - E[Y | do(T=control)]`` (standardised units) enters the loss with
+    weight ``penalty[0]``, then decays log-linearly to ``penalty[1]``.
+
+    Attributes:
+        treatment, outcome, treated, control: the effect.
+        sign: ``+1`` to push it up, ``-1`` down.
+        penalty: the weight while pushing, and at the end.
+        warmup, push: shares of the epochs that only fit, and that push at full weight.
+    """
+
+    treatment: str
+    outcome: str
+    treated: Any
+    control: Any
+    sign: float
+    penalty: tuple[float, float] = (0.05, 0.002)
+    warmup: float = 0.3
+    push: float = 0.3
+
+    def weight(self, progress: float) -> float:
+        if progress < self.warmup:
+            return 0.0
+        if progress < self.warmup + self.push:
+            return self.penalty[0]
+        rest = max(1.0 - self.warmup - self.push, 1e-9)
+        t = min((progress - self.warmup - self.push) / rest, 1.0)
+        return float(self.penalty[0] * (self.penalty[1] / self.penalty[0]) ** t)
+
+
+class _Epoch(Callback):
+    def __init__(self) -> None:
+        self.epoch = 0
+
+    def on_epoch_end(self, state: TrainState) -> None:
+        self.epoch = state.epoch + 1
 
 
 #: Bandwidths of the Gaussian kernels of :func:`mmd` (the data are standardised).

@@ -53,6 +53,8 @@ from deepcausal.scm._fit import DEFAULT_TRAINING, Candidate, fit_node
 from deepcausal.scm._latent import (
     CONFOUNDED_FAMILY,
     LATENT_DIM,
+    EffectPush,
+    Push,
     check_identified,
     confounded_components,
     fit_component,
@@ -139,7 +141,7 @@ class DeepSCM:
         self._check_mechanism_spec()
 
     # ------------------------------------------------------------------------------------ fitting
-    def fit(self, data: pd.DataFrame) -> DeepSCM:
+    def fit(self, data: pd.DataFrame, *, push: EffectPush | None = None) -> DeepSCM:
         """Fit every node's mechanism by maximum likelihood, one node at a time.
 
         The likelihood of a Markovian model factorises over nodes, so each mechanism is trained
@@ -148,6 +150,8 @@ class DeepSCM:
         Args:
             data: one row per unit and a column per node (other columns are left out, with a
                 :class:`~deepcausal.errors.DataWarning` that names them).
+            push: on an ADMG, push an average effect up or down while the treatment's confounded
+                c-component fits (:class:`EffectPush`; what neural bounds do).
 
         Returns:
             ``self``, with ``schema_``, ``encoder_``, ``mechanisms_``, ``history_`` and
@@ -187,6 +191,13 @@ class DeepSCM:
         history: dict[str, TrainResult] = {}
         self.schema_ = schema
         self.encoder_ = encoder
+        self.device_ = device
+        self.push_ = push
+        if push is not None and not any(push.treatment in c for c in self._components):
+            raise CapabilityError(
+                f"push needs the treatment {push.treatment!r} in a confounded c-component (a node "
+                "with a bidirected edge); without one the effect is fitted, not pushed"
+            )
         candidates: list[Candidate] = []
         confounded = {v for c in self._components for v in c}
         for i, node in enumerate(
@@ -231,6 +242,8 @@ class DeepSCM:
                 config,
                 validation_split(len(data), config),
                 device,
+                preferred=self.training is None,
+                push=self._push(push, component, len(data)),
             )
             for v, mech in fitted.items():
                 modules[v], history[v] = mech, comp_history
@@ -238,7 +251,7 @@ class DeepSCM:
                     Candidate(
                         v,
                         CONFOUNDED_FAMILY,
-                        "energy",
+                        "mmd",
                         comp_history.best_val_loss,
                         time.perf_counter() - start,
                         comp_history.epochs,
@@ -339,7 +352,8 @@ class DeepSCM:
         if not merged:
             raise GraphError("do() needs at least one intervention, e.g. scm.do(X=1.0)")
         self.graph.check_nodes(list(merged), "intervened node")
-        if self.graph.bidirected_edges:
+        if self.graph.bidirected_edges and getattr(self, "push_", None) is None:
+            # (a model fitted with a push is one end of a bound: it answers by design)
             targets = {**self._interventions, **merged}
             affected = self.graph.descendants(list(targets)) - set(targets)
             check_identified(self.graph, sorted(targets), sorted(affected))
@@ -599,6 +613,19 @@ class DeepSCM:
             )
         except ValueError as exc:
             raise ValueError(f"node {node!r} ({var.kind}): {exc}") from None
+
+    def _push(self, push: EffectPush | None, component: tuple[str, ...], n: int) -> Push | None:
+        """The encoded form of ``push`` for the component that holds its treatment."""
+        if push is None or push.treatment not in component:
+            return None
+        return Push(
+            push.treatment,
+            push.outcome,
+            encode_value(self, push.treatment, push.treated, 1),
+            encode_value(self, push.treatment, push.control, 1),
+            push.sign,
+            push.weight,
+        )
 
     def _latents_of(self, node: str) -> list[int]:
         return [i for i, q in enumerate(getattr(self, "_cliques", [])) if node in q]
