@@ -64,3 +64,20 @@ def test_save_and_load_keep_the_latents(
     a = scm.do(X=1.0).sample(2000, random_state=3)
     b = again.do(X=1.0).sample(2000, random_state=3)
     assert np.allclose(a.to_numpy(), b.to_numpy(), atol=1e-5)
+
+
+def test_estimate_effect_uses_the_admg_deepscm_for_a_continuous_treatment() -> None:
+    from deepcausal import estimate_effect
+
+    rng = np.random.default_rng(1)
+    n = 2000
+    u1, u2 = rng.normal(size=n), rng.normal(size=n)
+    w = u1 + u2 + rng.normal(size=n)
+    r = np.tanh(w) + 0.5 * rng.normal(size=n)
+    x = r + u1 + 0.5 * rng.normal(size=n)
+    y = x + 1.5 * u2 + 0.5 * rng.normal(size=n)  # a unit increase of x adds 1
+    df = pd.DataFrame({"W": w, "R": r, "X": x, "Y": y})
+    res = estimate_effect(df, "W -> R; R -> X; X -> Y; W <-> X; W <-> Y", "X", "Y",
+                          random_state=0, progress=False)  # fmt: skip
+    assert res.strategy == "ADMG DeepSCM"
+    assert abs(res.effect.value - 1.0) < 0.3

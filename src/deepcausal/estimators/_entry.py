@@ -93,6 +93,7 @@ class EffectEstimate:
             "instrument": f"Instruments: {cols}",
             "proxies": f"Proxies: {cols}",
             "ID plug-in": f"Plug-in of the ID estimand over {cols}",
+            "ADMG DeepSCM": f"A DeepSCM of the ADMG, fitted on {cols} too",
         }
         lines = [f"Estimand: {self.estimand}"] if self.estimand is not None else []
         lines.append(labels[self.strategy])
@@ -188,7 +189,8 @@ def estimate_effect(
       front-door criterion (or ``method="frontdoor"``), :class:`FrontDoor` on them.
     * Any other identified effect (the napkin graph, the Verma graph): the ID estimand evaluated on
       the data's frequencies (:class:`~deepcausal.estimators.PlugInEstimand`, discrete columns and
-      a binary treatment), with a bootstrap interval.
+      a binary treatment), with a bootstrap interval; for a continuous treatment, a DeepSCM of the
+      ADMG (the effect of a unit increase from the mean treatment).
     * ``method="2sls"`` or ``"deepiv"`` with ``instruments``: :class:`TwoStageLeastSquares` or
       :class:`DeepIV` (the average effect of a unit increase from the mean treatment, for a
       treatment with more than two values); the graph must not
@@ -344,13 +346,14 @@ def _plugin(
     _require_columns(data, needed, "the estimand's variables")
     continuous = [c for c in needed if c != outcome and is_continuous_treatment(data[c])]
     if continuous or is_continuous_treatment(data[treatment]):
-        raise DeepCausalError(
-            f"the effect of {treatment} on {outcome} is identified, but by neither back-door nor "
-            f"front-door adjustment:\n  {estimand}\nIts plug-in needs discrete columns, and "
-            f"{', '.join(map(repr, continuous or [treatment]))} look continuous: bin them (e.g. "
-            "pandas.cut), or fit a DeepSCM on the graph (it takes bidirected edges) and call its "
-            "ate()"
-        )
+        if not is_continuous_treatment(data[treatment]):
+            raise DeepCausalError(
+                f"the effect of {treatment} on {outcome} is identified, but by neither back-door "
+                f"nor front-door adjustment:\n  {estimand}\nIts plug-in needs discrete columns, "
+                f"and {', '.join(map(repr, continuous))} look continuous: bin them (e.g. "
+                "pandas.cut)"
+            )
+        return _admg_scm(data, estimand, treatment, outcome, level, kwargs, common)
     arms = sorted(pd.unique(data[treatment]))
     if len(arms) != 2:
         raise DataError(
@@ -370,6 +373,43 @@ def _plugin(
         strategy="ID plug-in",
         assumption="the graph, hidden confounders included, is right (the ID algorithm's estimand, "
         "Shpitser & Pearl 2006, evaluated on frequencies)",
+        **common,
+    )
+
+
+def _admg_scm(
+    data: pd.DataFrame,
+    estimand: Estimand,
+    treatment: str,
+    outcome: str,
+    level: float,
+    kwargs: dict[str, Any],
+    common: dict[str, Any],
+) -> EffectEstimate:
+    """An identified effect of a continuous treatment on an ADMG, by the ADMG DeepSCM: the average
+    effect of a unit increase from the mean treatment."""
+    from dataclasses import replace
+
+    from deepcausal.scm import DeepSCM
+
+    graph: CausalGraph = common["graph"]
+    _require_columns(data, list(graph.nodes), "the graph's nodes")
+    opts = {k: v for k, v in kwargs.items() if k in ("random_state", "device", "progress")}
+    scm = DeepSCM(graph, **opts).fit(data[list(graph.nodes)])
+    mid = float(data[treatment].mean())
+    effect = scm.ate(treatment, outcome, treated=mid + 0.5, control=mid - 0.5, level=level,
+                     random_state=opts.get("random_state"))  # fmt: skip
+    effect = replace(
+        effect, contrast=f"do({treatment}={mid + 0.5:.4g}) vs do({treatment}={mid - 0.5:.4g})"
+    )
+    return EffectEstimate(
+        estimand=estimand,
+        adjustment_set=tuple(v for v in graph.nodes if v not in (treatment, outcome)),
+        estimator=scm,
+        effect=effect,
+        strategy="ADMG DeepSCM",
+        assumption="the graph, hidden confounders included, is right, and the DeepSCM fits the data "
+        "(its interval is the Monte Carlo error only)",
         **common,
     )
 
