@@ -22,11 +22,13 @@ refused (:func:`deepcausal.ncm.neural_counterfactual` answers them on discrete d
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import networkx as nx
+import numpy as np
 import torch
 from torch import Tensor, nn
 
@@ -42,7 +44,13 @@ from deepcausal.nn import (
     TrainState,
     energy_distance,
     train,
+    validation_split,
 )
+from deepcausal.scm._fit import Candidate
+from deepcausal.scm._propagate import encode_value
+
+if TYPE_CHECKING:
+    from deepcausal.scm._scm import DeepSCM
 
 __all__ = [
     "CONFOUNDED_FAMILY",
@@ -52,8 +60,10 @@ __all__ = [
     "check_identified",
     "confounded_components",
     "fit_component",
+    "fit_components",
     "latent_cliques",
     "latent_key",
+    "refuse_counterfactual",
 ]
 
 #: Width of each clique's latent.
@@ -105,6 +115,17 @@ def confounded_components(graph: CausalGraph) -> list[tuple[str, ...]]:
     return comps
 
 
+def refuse_counterfactual(graph: CausalGraph) -> None:
+    """A DeepSCM with hidden confounders cannot abduct: refuse, and say what can."""
+    if graph.bidirected_edges:
+        raise CapabilityError(
+            "counterfactual() needs each unit's exogenous noise, and a DeepSCM with hidden "
+            "confounders does not learn the posterior of its latents; for discrete data, "
+            "deepcausal.ncm.neural_counterfactual estimates (or bounds) effects on the treated "
+            "and probabilities of necessity and sufficiency"
+        )
+
+
 def check_identified(graph: CausalGraph, treatment: Sequence[str], outcome: Sequence[str]) -> None:
     """Refuse a query on an ADMG that the ID algorithm cannot identify, naming the hedge."""
     from deepcausal.identify import identify
@@ -119,6 +140,68 @@ def check_identified(graph: CausalGraph, treatment: Sequence[str], outcome: Sequ
             "gives none; bound the effect instead with deepcausal.bounds(graph, data, treatment, "
             "outcome) (discrete data)"
         ) from None
+
+
+def fit_components(
+    scm: DeepSCM,
+    modules: dict[str, Mechanism],
+    history: dict[str, TrainResult],
+    values: Mapping[str, Tensor],
+    base: TrainConfig,
+    seed: np.random.SeedSequence,
+    push: EffectPush | None,
+) -> list[Candidate]:
+    """Fit every confounded c-component of ``scm`` in turn (the nodes in no bidirected edge are in
+    ``modules`` already); store the members in ``modules`` and ``history`` and return their rows of
+    ``selection_``."""
+    if push is not None and not any(push.treatment in c for c in scm._components):
+        raise CapabilityError(
+            f"push needs the treatment {push.treatment!r} in a confounded c-component (a node "
+            "with a bidirected edge); without one the effect is fitted, not pushed"
+        )
+    rows: list[Candidate] = []
+    n = next(iter(values.values())).shape[0]
+    device = scm.device_
+    for component in scm._components:
+        config = replace(
+            base,
+            progress=scm.progress and base.progress,
+            random_state=int(seed.generate_state(1)[0]),
+        )
+        start = time.perf_counter()
+        encoded = None
+        if push is not None and push.treatment in component:
+            encoded = Push(
+                push.treatment,
+                push.outcome,
+                encode_value(scm, push.treatment, push.treated, 1),
+                encode_value(scm, push.treatment, push.control, 1),
+                push.sign,
+                push.weight,
+            )
+        fitted, result = fit_component(
+            component,
+            scm.graph,
+            modules,
+            lambda v: scm._build_mechanism(v, CONFOUNDED_FAMILY),
+            scm._parent_features,
+            values,
+            scm._cliques,
+            config,
+            validation_split(n, config),
+            device,
+            preferred=scm.training is None,
+            push=encoded,
+        )
+        seconds = time.perf_counter() - start
+        for v, mech in fitted.items():
+            modules[v], history[v] = mech, result
+            rows.append(
+                Candidate(
+                    v, CONFOUNDED_FAMILY, "mmd", result.best_val_loss, seconds, result.epochs, True
+                )
+            )
+    return rows
 
 
 def fit_component(

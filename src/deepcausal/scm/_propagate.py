@@ -39,11 +39,7 @@ def propagate(
     changed = (
         scm.graph.descendants(list(interventions), inclusive=True) if factual is not None else None
     )
-    values: dict[str, Tensor] = {}
-    for i in range(len(getattr(scm, "_cliques", []))):  # hidden confounders: fresh latents
-        from deepcausal.scm._latent import LATENT_DIM, latent_key
-
-        values[latent_key(i)] = torch.randn(n, LATENT_DIM, generator=generator).to(scm.device_)
+    values: dict[str, Tensor] = scm._draw_latents(n, generator)  # hidden confounders, if any
     for node in scm._order():
         mech = scm.mechanisms_[node]
         if factual is not None and changed is not None and node not in changed:

@@ -16,7 +16,6 @@ import copy
 import logging
 import math
 import os
-import time
 import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
@@ -32,7 +31,6 @@ from tqdm.auto import tqdm
 from deepcausal._progress import tqdm_disable
 from deepcausal.data import Schema, TabularEncoder, Variable
 from deepcausal.errors import (
-    CapabilityError,
     DataError,
     DataWarning,
     GraphError,
@@ -54,12 +52,12 @@ from deepcausal.scm._latent import (
     CONFOUNDED_FAMILY,
     LATENT_DIM,
     EffectPush,
-    Push,
     check_identified,
     confounded_components,
-    fit_component,
+    fit_components,
     latent_cliques,
     latent_key,
+    refuse_counterfactual,
 )
 from deepcausal.scm._propagate import decode, encode_value, is_per_row, propagate
 
@@ -193,11 +191,6 @@ class DeepSCM:
         self.encoder_ = encoder
         self.device_ = device
         self.push_ = push
-        if push is not None and not any(push.treatment in c for c in self._components):
-            raise CapabilityError(
-                f"push needs the treatment {push.treatment!r} in a confounded c-component (a node "
-                "with a bidirected edge); without one the effect is fitted, not pushed"
-            )
         candidates: list[Candidate] = []
         confounded = {v for c in self._components for v in c}
         for i, node in enumerate(
@@ -227,37 +220,9 @@ class DeepSCM:
                 preferred=self.training is None,
             )
             candidates.extend(tried)
-        for component in self._components:
-            config = replace(base, device=device, progress=self.progress and base.progress,
-                             random_state=int(seeds[-1].generate_state(1)[0]))  # fmt: skip
-            start = time.perf_counter()
-            fitted, comp_history = fit_component(
-                component,
-                self.graph,
-                modules,
-                lambda v: self._build_mechanism(v, CONFOUNDED_FAMILY),
-                self._parent_features,
-                values,
-                self._cliques,
-                config,
-                validation_split(len(data), config),
-                device,
-                preferred=self.training is None,
-                push=self._push(push, component, len(data)),
-            )
-            for v, mech in fitted.items():
-                modules[v], history[v] = mech, comp_history
-                candidates.append(
-                    Candidate(
-                        v,
-                        CONFOUNDED_FAMILY,
-                        "mmd",
-                        comp_history.best_val_loss,
-                        time.perf_counter() - start,
-                        comp_history.epochs,
-                        True,
-                    )
-                )
+        candidates += fit_components(
+            self, modules, history, values, replace(base, device=device), seeds[-1], push
+        )
         selection = pd.DataFrame(
             [vars(c) for c in candidates],
             columns=["node", "family", "metric", "score", "seconds", "epochs", "chosen"],
@@ -456,13 +421,7 @@ class DeepSCM:
             CapabilityError: the graph has hidden confounders (bidirected edges).
         """
         self._check_fitted()
-        if self.graph.bidirected_edges:
-            raise CapabilityError(
-                "counterfactual() needs each unit's exogenous noise, and a DeepSCM with hidden "
-                "confounders does not learn the posterior of its latents; for discrete data, "
-                "deepcausal.ncm.neural_counterfactual estimates (or bounds) effects on the treated "
-                "and probabilities of necessity and sufficiency"
-            )
+        refuse_counterfactual(self.graph)
         if self._cut:
             raise GraphError(
                 "counterfactual() is not defined for a model with cut edges "
@@ -614,18 +573,12 @@ class DeepSCM:
         except ValueError as exc:
             raise ValueError(f"node {node!r} ({var.kind}): {exc}") from None
 
-    def _push(self, push: EffectPush | None, component: tuple[str, ...], n: int) -> Push | None:
-        """The encoded form of ``push`` for the component that holds its treatment."""
-        if push is None or push.treatment not in component:
-            return None
-        return Push(
-            push.treatment,
-            push.outcome,
-            encode_value(self, push.treatment, push.treated, 1),
-            encode_value(self, push.treatment, push.control, 1),
-            push.sign,
-            push.weight,
-        )
+    def _draw_latents(self, n: int, generator: torch.Generator | None) -> dict[str, Tensor]:
+        """Fresh draws of every hidden confounder's latent (none on a DAG)."""
+        return {
+            latent_key(i): torch.randn(n, LATENT_DIM, generator=generator).to(self.device_)
+            for i in range(len(getattr(self, "_cliques", [])))
+        }
 
     def _latents_of(self, node: str) -> list[int]:
         return [i for i, q in enumerate(getattr(self, "_cliques", [])) if node in q]
