@@ -110,7 +110,7 @@ def part_b(ivs: int) -> list[dict[str, object]]:
 
 def _table(a: list[dict[str, object]], b: list[dict[str, object]]) -> str:
     lines = [
-        "| graph | ID says | neural says (per SCM) | gap ± SE (per SCM) | |estimate − truth| | s per call |",
+        "| graph | ID says | neural says (per SCM) | gap ± SE (per SCM) | error of the estimate | s per call |",
         "|---|---|---|---|---|---|",
     ]
     for name in GRAPHS:
