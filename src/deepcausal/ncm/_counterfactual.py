@@ -27,7 +27,7 @@ from deepcausal.graph import CausalGraph
 from deepcausal.graph._files import as_graph
 from deepcausal.ncm._discrete import DiscreteData, check_query, prepare_discrete
 from deepcausal.ncm._fit import NCMConfig, Query
-from deepcausal.ncm._identify import N_SEEDS, TAU, Z, run_min_max
+from deepcausal.ncm._identify import N_SEEDS, TAU, Z, decide, run_min_max
 from deepcausal.ncm._model import DiscreteNCM
 from deepcausal.ncm._result import NeuralIdentification
 
@@ -166,15 +166,13 @@ def neural_counterfactual(
         device=device,
         label=f"counterfactual {text}",
     )
-    gaps = np.array([hi - lo for lo, hi in per_seed])
-    se = float(gaps.std(ddof=1) / np.sqrt(len(gaps))) if len(gaps) > 1 else 0.0
-    identifiable = bool(gaps.mean() + Z * se <= tau)
+    gap, _, identifiable = decide(per_seed, tau)
     lower = float(min(lo for lo, _ in per_seed))
     upper = float(max(hi for _, hi in per_seed))
     if not identifiable and not bounds:
         raise NotIdentifiable(
             f"{text} is not identifiable from these data in this graph: neural causal models that "
-            f"fit the data give values from {lower:.4f} to {upper:.4f} (gap {gaps.mean():.4f} > "
+            f"fit the data give values from {lower:.4f} to {upper:.4f} (gap {gap:.4f} > "
             f"tau {tau}); pass bounds=True for the interval"
         )
     mid = float(np.mean([(lo + hi) / 2 for lo, hi in per_seed]))

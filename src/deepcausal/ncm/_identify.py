@@ -60,6 +60,14 @@ def ate_query(
     return query, scale
 
 
+def decide(per_seed: list[tuple[float, float]], tau: float) -> tuple[float, float, bool]:
+    """The mean min/max gap over seeds, its standard error, and ``gap + Z * SE <= tau``."""
+    gaps = np.array([hi - lo for lo, hi in per_seed])
+    se = float(gaps.std(ddof=1) / np.sqrt(len(gaps))) if len(gaps) > 1 else 0.0
+    gap = float(gaps.mean())
+    return gap, se, bool(gap + Z * se <= tau)
+
+
 def run_min_max(
     data: DiscreteData,
     query: Query,
@@ -172,9 +180,7 @@ def neural_identify(
         device=device,
         label=f"neural identification of {treatment} -> {outcome}",
     )
-    gaps = np.array([hi - lo for lo, hi in per_seed])
-    se = float(gaps.std(ddof=1) / np.sqrt(len(gaps))) if len(gaps) > 1 else 0.0
-    identifiable = bool(gaps.mean() + Z * se <= tau)
+    gap, se, identifiable = decide(per_seed, tau)
     lower = float(np.mean([lo for lo, _ in per_seed]))
     upper = float(np.mean([hi for _, hi in per_seed]))
     try:
@@ -189,7 +195,7 @@ def neural_identify(
         "neural identification of %s -> %s: gap %.4f (SE %.4f), %s; %.1f s",
         treatment,
         outcome,
-        gaps.mean(),
+        gap,
         se,
         "identifiable" if identifiable else "not identifiable",
         seconds,
