@@ -53,12 +53,22 @@ def test_binary_instrument_matches_balke_pearl_and_contains_the_truth(seed: int)
     )
     p = counts.to_numpy().reshape(2, 2, 2).astype(float)
     p /= p.sum(axis=(1, 2), keepdims=True)
-    if b.violation == 0:  # the closed form holds where the data meet the instrumental inequality
-        low, high = _balke_pearl(p)
-        assert b.lower == pytest.approx(low, abs=1e-6)
-        assert b.upper == pytest.approx(high, abs=1e-6)
+    assert b.violation == 0  # these samples meet the instrumental inequality: the closed form holds
+    low, high = _balke_pearl(p)
+    assert b.lower == pytest.approx(low, abs=1e-6)
+    assert b.upper == pytest.approx(high, abs=1e-6)
     assert b.tight
     assert b.contains(scm.ate("X", "Y"), tol=0.03)  # sampling error of the tables
+
+
+def test_data_outside_the_instrument_model_are_measured_not_refused() -> None:
+    # Z=0 always gives (X=0, Y=0), Z=1 always (X=0, Y=1): the instrumental inequality fails
+    # (for x=0, max_z P(0, 0 | z) + max_z P(1, 0 | z) = 2 > 1); the nearest model is at TV 0.5.
+    df = pd.DataFrame({"Z": [0, 1] * 50, "X": [0] * 100, "Y": [0, 1] * 50})
+    df.loc[0, "X"] = 1  # both treatment values observed
+    b = bounds(IV, df, "X", "Y")
+    assert b.violation == pytest.approx(0.5, abs=0.02)
+    assert -1 <= b.lower <= b.upper <= 1
 
 
 def test_confounded_pair_gives_manski_natural_bounds() -> None:

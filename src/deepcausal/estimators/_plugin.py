@@ -4,6 +4,7 @@ evaluated on empirical frequencies, with a bootstrap interval."""
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -87,7 +88,5 @@ class PlugInEstimand(BaseEstimator):
             method=f"ID plug-in, bootstrap ({self.bootstrap_.size})",
             estimand="ATE",
         )
-        from dataclasses import replace
-
         contrast = f"{t}={self.treated_} vs {t}={self.control_} (control)"
         return replace(effect, contrast=contrast, n=self.n_)

@@ -83,6 +83,14 @@ def _comparable(value: Any) -> bool:
     return value is not None and not (isinstance(value, float) and np.isnan(value))
 
 
+def looks_continuous(values: np.ndarray, max_levels: int = MAX_LEVELS) -> bool:
+    """A float column with non-integer values, or with more than ``max_levels`` distinct ones."""
+    if values.dtype.kind != "f":
+        return False
+    distinct = np.unique(values[np.isfinite(values)])
+    return bool(distinct.size > max_levels or not np.all(distinct == np.round(distinct)))
+
+
 def check_query(graph: CausalGraph, data: Any, treatment: str, outcome: str) -> None:
     """The data must be a DataFrame, and the treatment and outcome distinct nodes and columns."""
     if not isinstance(data, pd.DataFrame):
@@ -142,13 +150,11 @@ def prepare_discrete(
         if n_nan:
             raise DataError(f"column {v!r} has {n_nan} missing value(s) (NaN); drop or impute them")
         values = column.to_numpy()
-        if values.dtype.kind == "f":
-            distinct = np.unique(values)
-            if not np.all(distinct == np.round(distinct)) or distinct.size > max_levels:
-                raise DataError(
-                    f"column {v!r} looks continuous ({distinct.size} distinct values); {purpose} "
-                    f"need discrete data: {advice}"
-                )
+        if looks_continuous(values, max_levels):
+            raise DataError(
+                f"column {v!r} looks continuous ({np.unique(values).size} distinct values); {purpose} "
+                f"need discrete data: {advice}"
+            )
         cat = pd.Categorical(column)
         if len(cat.categories) > max_levels:
             raise DataError(

@@ -166,10 +166,12 @@ def _component_rows(
     for assignment in itertools.product(*[range(model.card[u]) for u in scope]):
         a = dict(zip(scope, assignment, strict=True))
         target = 1.0
-        for v, given, table in factors:
+        for v, given, table in factors:  # in topological order
+            if target == 0.0:
+                break  # 0 · undefined = 0: a factor after a zero needs no data
             target *= float(table[(*(a[u] for u in given), a[v])])
         if np.isnan(target):
-            continue  # a conditioning event with no rows: the data say nothing here
+            continue  # a conditioning event with no rows and a positive weight: no constraint
         values = {u: np.full(model.n_types, a[u], dtype=np.int64) for u in outside}
         match = np.ones(model.n_types, dtype=bool)
         for v in component:

@@ -23,7 +23,7 @@ import numpy as np
 
 from deepcausal.graph import CausalGraph
 from deepcausal.graph._files import as_graph
-from deepcausal.ncm._discrete import MAX_LEVELS, check_query, prepare_discrete
+from deepcausal.ncm._discrete import check_query, looks_continuous, prepare_discrete
 from deepcausal.ncm._fit import NCMConfig
 from deepcausal.ncm._identify import ate_query, run_min_max
 from deepcausal.ncm._result import Bounds
@@ -32,17 +32,8 @@ __all__ = ["neural_bounds"]
 
 
 def _is_discrete(data: Any, nodes: tuple[str, ...]) -> bool:
-    """Whether every node's column reads as categories (see :data:`MAX_LEVELS`)."""
-    for v in nodes:
-        if v not in data.columns:
-            return True  # prepare_discrete names the missing column
-        values = data[v].to_numpy()
-        if values.dtype.kind == "f":
-            finite = values[np.isfinite(values)]
-            distinct = np.unique(finite)
-            if distinct.size > MAX_LEVELS or not np.all(distinct == np.round(distinct)):
-                return False
-    return True
+    """Whether every node's column reads as categories (a missing one is named later)."""
+    return not any(looks_continuous(data[v].to_numpy()) for v in nodes if v in data.columns)
 
 
 def neural_bounds(

@@ -320,17 +320,19 @@ def fit_component(
     else:
         cfg = replace(config, batch_size=min(config.batch_size, COMPONENT_TRAINING["batch_size"]))
     holder = nn.ModuleDict(fresh)
-    history = train(
-        holder,
-        objective,
-        [rows],
-        cfg,
-        split=split,
-        description=f"c-component {{{', '.join(component)}}}",
-        callbacks=[schedule],
-    )
-    for m in frozen.values():
-        m.requires_grad_(True)
+    try:
+        history = train(
+            holder,
+            objective,
+            [rows],
+            cfg,
+            split=split,
+            description=f"c-component {{{', '.join(component)}}}",
+            callbacks=[schedule],
+        )
+    finally:  # the earlier mechanisms learn again whatever happens here
+        for m in frozen.values():
+            m.requires_grad_(True)
     return fresh, history
 
 
