@@ -35,6 +35,7 @@ import hashlib
 import json
 import os
 import re
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -224,7 +225,31 @@ def write_model(
         ModelFileError: the destination is refused (a file, a folder of other files, another
             model without ``overwrite``, not writable).
     """
-    folder = Path(path)
+    rank, barrier = _process_group()
+    try:
+        if rank == 0:  # one writer when torchrun runs several processes of the same script
+            _write(Path(path), kind, files, overwrite, metadata)
+    finally:
+        barrier()
+
+
+def _process_group() -> tuple[int, Any]:
+    """This process's rank and a barrier, under ``torch.distributed`` (``(0, no-op)`` otherwise;
+    torch is looked up, never imported, so this module stays importable without it)."""
+    torch = sys.modules.get("torch")
+    dist = getattr(torch, "distributed", None)
+    if dist is None or not (dist.is_available() and dist.is_initialized()):
+        return 0, lambda: None
+    return int(dist.get_rank()), dist.barrier
+
+
+def _write(
+    folder: Path,
+    kind: str,
+    files: Mapping[str, bytes],
+    overwrite: bool,
+    metadata: Mapping[str, Any] | None,
+) -> None:
     existing = _inspect(folder, kind, overwrite)
     folder.mkdir(parents=True, exist_ok=True)
     for name in existing.stale:  # orphans of a save that crashed before its manifest

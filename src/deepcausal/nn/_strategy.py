@@ -1,17 +1,23 @@
 """Where the training loop runs: the strategy decides devices, which rows each process sees, and
 how gradients and scores are combined.
 
-:class:`SingleDevice` is one process on one device (``"auto"``: CUDA when present). A distributed
-strategy implements the same four methods, so the one loop serves both.
+:class:`SingleDevice` is one process on one device (``"auto"``: CUDA when present).
+:class:`~deepcausal.nn.DataParallel` (``deepcausal.nn._distributed``) is one process per device under
+``torchrun``; it implements the same methods, so the one loop serves both, and :func:`as_strategy`
+picks it by itself when the process was launched by ``torchrun``.
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
+
+import torch
 from torch import Tensor, nn
 
 from deepcausal.nn._device import DeviceLike, resolve_device
 
-__all__ = ["SingleDevice", "Strategy"]
+__all__ = ["SingleDevice", "Strategy", "as_strategy", "launched_by_torchrun"]
 
 
 class Strategy:
@@ -26,15 +32,28 @@ class Strategy:
 
     @property
     def is_main(self) -> bool:
-        """Whether this process reports progress (rank 0)."""
+        """Whether this process reports progress and writes files (rank 0)."""
         return self.rank == 0
 
-    def shard(self, order: Tensor) -> Tensor:
-        """The part of an epoch's shuffled row order that this process trains on."""
-        return order
+    def common_seed(self, random_state: int | None) -> int | None:
+        """The seed every process uses (one process: ``random_state`` itself)."""
+        return random_state
 
-    def sync_gradients(self, parameters: list[nn.Parameter]) -> None:
-        """Combine the gradients of every process (nothing to do in one process)."""
+    def prepare(self, model: nn.Module, batch_size: int) -> None:
+        """Check the settings and make every process start from the same weights."""
+
+    def batches(self, order: Tensor, batch_size: int) -> Iterator[tuple[Tensor, float]]:
+        """This process's rows of each global batch of an epoch's shuffled ``order``, with their
+        share of the global batch."""
+        for start in range(0, len(order), batch_size):
+            yield order[start : start + batch_size], 1.0
+
+    def sync_gradients(
+        self, parameters: list[nn.Parameter], share: float, failed: bool = False
+    ) -> bool:
+        """Combine the processes' gradients into the global batch's (each weighted by its
+        ``share``) and return whether any process ``failed`` (one process: its own flag)."""
+        return failed
 
     def reduce_mean(self, total: float, count: int) -> float:
         """The mean of a sum over all processes' rows."""
@@ -55,8 +74,23 @@ class SingleDevice(Strategy):
     name = "single-device"
 
 
+def launched_by_torchrun() -> bool:
+    """Whether this process is one of several that ``torchrun`` started."""
+    return int(os.environ.get("WORLD_SIZE", "1")) > 1 and "RANK" in os.environ
+
+
 def as_strategy(device: DeviceLike | Strategy) -> Strategy:
-    """A strategy from a device name, or the strategy itself."""
+    """A strategy from a device name, or the strategy itself: data-parallel when the process was
+    launched by ``torchrun`` with several processes, else one device."""
     if isinstance(device, Strategy):
         return device
+    if launched_by_torchrun() or _initialised():
+        from deepcausal.nn._distributed import DataParallel
+
+        return DataParallel(device)
     return SingleDevice(device)
+
+
+def _initialised() -> bool:
+    dist = torch.distributed
+    return bool(dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1)

@@ -134,8 +134,8 @@ def train(
         )
     n = _check_rows(tensors, description)
 
-    seed = seed_everything(cfg.random_state)
     strategy = as_strategy(cfg.device)
+    seed = seed_everything(strategy.common_seed(cfg.random_state))
     device = strategy.device
     model.to(device)
     rng = np.random.default_rng(seed)
@@ -164,7 +164,7 @@ def train(
         for s in steps
     ]
     batch_size = min(cfg.batch_size, len(train_idx))
-    n_batches = math.ceil(len(train_idx) / batch_size)
+    strategy.prepare(model, batch_size)
     validate = obj.validation if val_data else None
 
     result = TrainResult(step_loss={s.name: [] for s in steps})
@@ -179,28 +179,35 @@ def train(
     for epoch in range(cfg.max_epochs):
         state.epoch = epoch
         model.train()
-        order = strategy.shard(
-            torch.as_tensor(rng.permutation(len(train_idx)), dtype=torch.long, device=device)
-        )
+        order = torch.as_tensor(rng.permutation(len(train_idx)), dtype=torch.long, device=device)
         totals = {s.name: 0.0 for s in steps}
         counts = {s.name: 0 for s in steps}
-        for b in range(n_batches):
-            idx = order[b * batch_size : (b + 1) * batch_size]
-            if len(idx) == 0:
+        for b, (idx, share) in enumerate(strategy.batches(order, batch_size)):
+            if len(idx) == 0 and strategy.world_size == 1:
                 continue
             batch = tuple(t[idx] for t in train_data)
             for step, optimiser in zip(steps, optimisers, strict=True):
                 if b % step.every:
                     continue
-                loss = _checked(step, step.loss(batch), description, epoch, b)
                 optimiser.zero_grad(set_to_none=True)
-                loss.backward()
-                strategy.sync_gradients(list(step.parameters))
+                loss, error = None, None
+                if len(idx):  # a process may hold none of the last batch's rows
+                    try:
+                        loss = _checked(step, step.loss(batch), description, epoch, b)
+                        loss.backward()
+                    except TrainingError as exc:
+                        error = exc
+                if strategy.sync_gradients(list(step.parameters), share, error is not None):
+                    raise error or TrainingError(
+                        f"{description}: the {step.name} loss became non-finite in another "
+                        f"process at epoch {epoch}, batch {b}"
+                    )
                 if cfg.max_grad_norm is not None:
                     torch.nn.utils.clip_grad_norm_(step.parameters, cfg.max_grad_norm)
                 optimiser.step()
-                totals[step.name] += float(loss.detach()) * len(idx)
-                counts[step.name] += len(idx)
+                if loss is not None:
+                    totals[step.name] += float(loss.detach()) * len(idx)
+                    counts[step.name] += len(idx)
         for step in steps:
             result.step_loss[step.name].append(
                 strategy.reduce_mean(totals[step.name], counts[step.name])

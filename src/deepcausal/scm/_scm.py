@@ -43,7 +43,7 @@ from deepcausal.mechanisms import (
     make_mechanism,
     resolve_mechanism,
 )
-from deepcausal.nn import TrainConfig, TrainResult, resolve_device, validation_split
+from deepcausal.nn import TrainConfig, TrainResult, as_strategy, validation_split
 from deepcausal.nn._device import DeviceLike
 from deepcausal.scm._families import MechanismSpec, candidates, check_abduction, check_families
 from deepcausal.scm._features import feature_dim, features, node_dim
@@ -182,7 +182,8 @@ class DeepSCM:
         encoder = TabularEncoder(schema.subset(nodes)).fit(data)
         values = {k: torch.as_tensor(v) for k, v in encoder.encode(data, nodes).items()}
 
-        device = resolve_device(self.device)
+        strategy = as_strategy(self.device)
+        device = strategy.device
         base = self.training or DEFAULT_TRAINING
         seeds = np.random.SeedSequence(self.random_state).spawn(len(nodes) + 1)
         modules: dict[str, Mechanism] = {}
@@ -228,7 +229,7 @@ class DeepSCM:
             columns=["node", "family", "metric", "score", "seconds", "epochs", "chosen"],
         ).set_index(["node", "family"])
         self.selection_ = selection
-        self.training_info_ = {"strategy": "single-device", "world_size": 1, "device": str(device)}
+        self.training_info_ = strategy.describe()
         self.mechanisms_ = modules
         self.history_ = history
         self.device_ = device
