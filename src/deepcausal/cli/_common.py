@@ -64,6 +64,30 @@ def add_seed_argument(parser: Any) -> None:
     )
 
 
+def add_parallel_arguments(parser: Any) -> None:
+    """``--jobs`` and ``--backend``: where the command's independent fits run
+    (:mod:`deepcausal.parallel`; the results do not depend on it)."""
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        metavar="N",
+        help="independent fits (nodes, bootstrap refits, resamples) to run at once; -1: all cores",
+    )
+    parser.add_argument(
+        "--backend",
+        choices=("loky", "ray"),
+        default="loky",
+        help="local worker processes (loky, default) or a running Ray cluster (ray)",
+    )
+    parser.add_argument(
+        "--ray-address",
+        default=None,
+        metavar="HOST:PORT",
+        help="the Ray cluster to join (default: the one `ray start` runs on this machine)",
+    )
+
+
 def add_report_argument(parser: Any) -> None:
     """The ``--report DIR`` option of every subcommand that writes an HTML report."""
     parser.add_argument(

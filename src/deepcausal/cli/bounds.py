@@ -15,6 +15,7 @@ from typing import Any
 from deepcausal.cli._common import (
     GRAPH_HELP,
     _number,
+    add_parallel_arguments,
     add_report_argument,
     add_seed_argument,
     add_table_arguments,
@@ -50,6 +51,7 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--out", metavar="FILE", help="write the result as JSON ('-': stdout)")
     add_report_argument(parser)
     add_seed_argument(parser)
+    add_parallel_arguments(parser)
     add_table_arguments(parser)
     parser.set_defaults(func=run)
 

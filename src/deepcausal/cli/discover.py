@@ -5,7 +5,12 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from deepcausal.cli._common import add_report_argument, add_seed_argument, add_table_arguments
+from deepcausal.cli._common import (
+    add_parallel_arguments,
+    add_report_argument,
+    add_seed_argument,
+    add_table_arguments,
+)
 from deepcausal.discovery import available_methods
 
 
@@ -71,6 +76,7 @@ def add_parser(subparsers: Any) -> None:
         help="any other option of the method, e.g. --option lambda1=0.05; repeatable",
     )
     add_seed_argument(parser)
+    add_parallel_arguments(parser)
     parser.add_argument("--out", default="graph", help="output directory (default: graph/)")
     add_report_argument(parser)
     parser.add_argument(

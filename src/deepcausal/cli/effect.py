@@ -15,6 +15,7 @@ from typing import Any
 
 from deepcausal.cli._common import (
     GRAPH_HELP,
+    add_parallel_arguments,
     add_report_argument,
     add_seed_argument,
     add_table_arguments,
@@ -93,6 +94,7 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--level", type=float, default=0.95, help="confidence level (default 0.95)")
     parser.add_argument("--att", action="store_true", help="also print the effect on the treated")
     add_seed_argument(parser)
+    add_parallel_arguments(parser)
     parser.add_argument(
         "--refute",
         action="store_true",

@@ -7,6 +7,7 @@ from typing import Any
 
 from deepcausal.cli._common import (
     GRAPH_HELP,
+    add_parallel_arguments,
     add_report_argument,
     add_seed_argument,
     add_table_arguments,
@@ -53,6 +54,7 @@ def add_parser(subparsers: Any) -> None:
         help="maximum epochs per node (default: each family's own setting)",
     )
     add_seed_argument(parser)
+    add_parallel_arguments(parser)
     parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
     add_report_argument(parser)
     parser.add_argument(

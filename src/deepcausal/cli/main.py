@@ -99,6 +99,10 @@ def run_command(args: argparse.Namespace) -> int:
             warnings.showwarning = _show_warning
             if quiet:
                 stack.enter_context(silenced())
+            if getattr(args, "jobs", 1) != 1:
+                from deepcausal.parallel import parallel
+
+                stack.enter_context(parallel(args.jobs, args.backend, args.ray_address))
             return _run(args)
     finally:
         log.removeHandler(handler)

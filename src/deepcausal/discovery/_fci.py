@@ -20,7 +20,8 @@ from deepcausal.discovery._skeleton import (
     pc_stable_skeleton,
     vote_colliders,
 )
-from deepcausal.discovery.ci._base import CachedTest, resolve_ci_test
+from deepcausal.discovery.ci._base import CachedTest
+from deepcausal.discovery.ci._resolve import resolve_ci_test
 from deepcausal.errors import GraphError
 
 __all__ = ["fci"]

@@ -24,7 +24,7 @@ from deepcausal.discovery._skeleton import (
     pc_stable_skeleton,
     vote_colliders,
 )
-from deepcausal.discovery.ci._base import resolve_ci_test
+from deepcausal.discovery.ci._resolve import resolve_ci_test
 
 __all__ = ["ColliderRule", "pc"]
 

@@ -3,7 +3,8 @@
 The estimator is refit on ``n_bootstrap`` resamples of the fit data (rows drawn with replacement
 within each treatment arm, so every arm keeps its size); the standard error is the standard
 deviation of the re-estimated average effects and the interval is the normal (Wald) interval
-around the full-data estimate (Efron & Tibshirani 1993, ch. 6 and 13).
+around the full-data estimate (Efron & Tibshirani 1993, ch. 6 and 13). The refits are independent:
+inside a :func:`deepcausal.parallel.parallel` block they run on its workers, with the same result.
 """
 
 from __future__ import annotations
@@ -13,16 +14,16 @@ import math
 import time
 import warnings
 from dataclasses import replace
+from functools import partial
 from typing import TYPE_CHECKING
 
 import numpy as np
 from sklearn.base import clone
-from tqdm.auto import tqdm
 
-from deepcausal._progress import tqdm_disable
 from deepcausal.errors import OverlapWarning
 from deepcausal.estimators._base import Effect, Estimand, normal_effect
 from deepcausal.estimators._nuisance import seeds
+from deepcausal.parallel import parallel_map
 
 if TYPE_CHECKING:
     from deepcausal.estimators._base import BaseEffectEstimator
@@ -50,20 +51,32 @@ def bootstrap_replicates(
     resample_seed, *refit_seeds = seeds(random_state, n_bootstrap + 1)
     rng = np.random.default_rng(resample_seed)
     arm_rows = [np.nonzero(d.t == a)[0] for a in range(k)]
-    out = np.zeros((n_bootstrap, 2, k))
+    jobs = [
+        (np.concatenate([rng.choice(r, size=r.size, replace=True) for r in arm_rows]), seed)
+        for seed in refit_seeds
+    ]
     start = time.perf_counter()
     name = type(est).__name__
-    bar = tqdm(refit_seeds, desc=f"{name} bootstrap", disable=tqdm_disable(True), leave=False)
-    for b, seed in enumerate(bar):
-        idx = np.concatenate([rng.choice(r, size=r.size, replace=True) for r in arm_rows])
-        rep = clone(est).set_params(random_state=seed)
-        with warnings.catch_warnings():  # the fit on the whole data reported overlap already
-            warnings.simplefilter("ignore", OverlapWarning)
-            rep._fit_validated(replace(d, X=d.X[idx], t=d.t[idx], y=d.y[idx]), check_overlap=False)
-        mu = rep.predict_outcomes(d.X[idx])
-        for a in range(1, k):
-            out[b, 0, a], out[b, 1, a] = plug_in_averages(mu, d.t[idx], a)
+    refits = parallel_map(
+        partial(_replicate, est), jobs, description=f"{name} bootstrap", progress=True
+    )
+    out = np.stack(refits) if refits else np.zeros((0, 2, k))
     logger.info("%s: %d bootstrap refits in %.1f s", name, n_bootstrap, time.perf_counter() - start)
+    return out
+
+
+def _replicate(est: BaseEffectEstimator, job: tuple[np.ndarray, int]) -> np.ndarray:
+    """One refit on the rows ``job[0]`` with seed ``job[1]``: its ``(2, n_arms)`` ATE/ATT."""
+    idx, seed = job
+    d = est.fit_data_
+    rep = clone(est).set_params(random_state=seed)
+    with warnings.catch_warnings():  # the fit on the whole data reported overlap already
+        warnings.simplefilter("ignore", OverlapWarning)
+        rep._fit_validated(replace(d, X=d.X[idx], t=d.t[idx], y=d.y[idx]), check_overlap=False)
+    mu = rep.predict_outcomes(d.X[idx])
+    out = np.zeros((2, len(d.classes)))
+    for a in range(1, len(d.classes)):
+        out[0, a], out[1, a] = plug_in_averages(mu, d.t[idx], a)
     return out
 
 

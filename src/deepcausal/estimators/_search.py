@@ -23,18 +23,18 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from functools import partial
 from typing import Any, ClassVar, Literal
 
 import numpy as np
 from sklearn.base import clone
 from sklearn.model_selection import ParameterGrid
 from sklearn.neighbors import NearestNeighbors
-from tqdm.auto import tqdm
 
-from deepcausal._progress import tqdm_disable
 from deepcausal.errors import DataError
 from deepcausal.estimators._base import BaseEffectEstimator, Effect, Estimand, _label
 from deepcausal.estimators._validation import FitData
+from deepcausal.parallel import parallel_map
 
 Criterion = Literal["pehe-nn", "factual"]
 CRITERIA: tuple[str, ...] = ("pehe-nn", "factual")
@@ -79,6 +79,9 @@ class EffectSearch(BaseEffectEstimator):
         validation_fraction: share of the rows held out for scoring, in (0, 1).
         progress: show a progress bar over the candidates.
         random_state: seed of the split and of every candidate (passed as its ``random_state``).
+        n_jobs, backend: candidates fitted at once, on ``"loky"`` processes or a ``"ray"``
+            cluster (:mod:`deepcausal.parallel`; ``None``: the enclosing ``parallel()`` block's
+            setting, else one at a time); the scores do not depend on it.
 
     Attributes:
         best_params_: the winning parameter setting.
@@ -113,6 +116,8 @@ class EffectSearch(BaseEffectEstimator):
         validation_fraction: float = 0.3,
         progress: bool = False,
         random_state: int | None = None,
+        n_jobs: int | None = None,
+        backend: str | None = None,
     ) -> None:
         self.estimator = estimator
         self.param_grid = param_grid
@@ -120,6 +125,8 @@ class EffectSearch(BaseEffectEstimator):
         self.validation_fraction = validation_fraction
         self.progress = progress
         self.random_state = random_state
+        self.n_jobs = n_jobs
+        self.backend = backend
 
     @property
     def method_name(self) -> str:
@@ -183,6 +190,21 @@ class EffectSearch(BaseEffectEstimator):
             return float(np.mean((mu[np.arange(len(t)), t] - data.y[held]) ** 2))
         return float(np.sqrt(np.mean((mu[:, 1] - mu[:, 0] - tau_nn) ** 2)))
 
+    def _try(
+        self,
+        data: FitData,
+        train: np.ndarray,
+        held: np.ndarray,
+        tau_nn: np.ndarray | None,
+        labels: np.ndarray,
+        keep: Mapping[str, Any],
+        params: Mapping[str, Any],
+    ) -> float:
+        """Fit one candidate on the training rows and score it on the held-out ones."""
+        est = self._candidate(params)
+        est.fit(data.X[train], labels[train], data.y[train], **keep)
+        return self._score(est, data, held, tau_nn)
+
     def _fit(self, data: FitData) -> None:
         if self.criterion == "pehe-nn" and len(data.classes) != 2:
             raise DataError(
@@ -200,17 +222,21 @@ class EffectSearch(BaseEffectEstimator):
             "control": data.classes[0],
             "overlap": "check" if data.strict_overlap else "warn",
         }  # the candidates see the same arms and the same overlap rule
-        self.results_: list[dict[str, Any]] = []
         grid = list(ParameterGrid(self.param_grid))
-        bar = tqdm(grid, desc="EffectSearch", disable=tqdm_disable(self.progress), leave=False)
-        for params in bar:
-            est = self._candidate(params)
-            est.fit(data.X[train], labels[train], data.y[train], **keep)
-            score = self._score(est, data, held, tau_nn)
+        job = partial(self._try, data, train, held, tau_nn, labels, keep)
+        scores = parallel_map(
+            job,
+            grid,
+            n_jobs=self.n_jobs,
+            backend=self.backend,
+            description="EffectSearch",
+            progress=self.progress,
+        )
+        self.results_: list[dict[str, Any]] = []
+        for params, score in zip(grid, scores, strict=True):
             if not math.isfinite(score):
                 raise DataError(f"EffectSearch: candidate {params} scored {score}")
             self.results_.append({"params": params, "score": score})
-            bar.set_postfix(best=f"{min(r['score'] for r in self.results_):.4g}")
         best = min(range(len(grid)), key=lambda k: self.results_[k]["score"])
         self.best_params_: dict[str, Any] = grid[best]
         self.best_score_ = float(self.results_[best]["score"])

@@ -10,6 +10,9 @@ the global batch's gradient, as in one process with the same ``batch_size`` (the
 steps keep working). The validation split is scored whole by every process, so early stopping
 decides the same everywhere. A non-finite loss in any process stops all of them with the same
 error, instead of leaving the others waiting.
+
+:func:`as_strategy` chooses between this strategy and one device: data-parallel when torchrun
+started the process, so a script needs no change to run under it.
 """
 
 from __future__ import annotations
@@ -22,9 +25,9 @@ from torch import Tensor, nn
 
 from deepcausal.errors import CapabilityError, TrainingError
 from deepcausal.nn._device import DeviceLike, derive_seed
-from deepcausal.nn._strategy import Strategy
+from deepcausal.nn._strategy import SingleDevice, Strategy
 
-__all__ = ["DataParallel"]
+__all__ = ["DataParallel", "as_strategy", "launched_by_torchrun"]
 
 _ENV = ("RANK", "WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT")
 
@@ -118,3 +121,23 @@ class DataParallel(Strategy):
         torch.distributed.broadcast(moved, src=0)
         if moved is not tensor:
             tensor.copy_(moved)
+
+
+def launched_by_torchrun() -> bool:
+    """Whether this process is one of several that ``torchrun`` started."""
+    return int(os.environ.get("WORLD_SIZE", "1")) > 1 and "RANK" in os.environ
+
+
+def as_strategy(device: DeviceLike | Strategy) -> Strategy:
+    """A strategy from a device name, or the strategy itself: data-parallel when the process was
+    launched by ``torchrun`` with several processes, else one device."""
+    if isinstance(device, Strategy):
+        return device
+    if launched_by_torchrun() or _initialised():
+        return DataParallel(device)
+    return SingleDevice(device)
+
+
+def _initialised() -> bool:
+    dist = torch.distributed
+    return bool(dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1)

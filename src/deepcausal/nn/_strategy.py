@@ -3,21 +3,18 @@ how gradients and scores are combined.
 
 :class:`SingleDevice` is one process on one device (``"auto"``: CUDA when present).
 :class:`~deepcausal.nn.DataParallel` (``deepcausal.nn._distributed``) is one process per device under
-``torchrun``; it implements the same methods, so the one loop serves both, and :func:`as_strategy`
-picks it by itself when the process was launched by ``torchrun``.
+``torchrun``; it implements the same methods, so the one loop serves both.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 
-import torch
 from torch import Tensor, nn
 
 from deepcausal.nn._device import DeviceLike, resolve_device
 
-__all__ = ["SingleDevice", "Strategy", "as_strategy", "launched_by_torchrun"]
+__all__ = ["SingleDevice", "Strategy"]
 
 
 class Strategy:
@@ -72,25 +69,3 @@ class SingleDevice(Strategy):
     """
 
     name = "single-device"
-
-
-def launched_by_torchrun() -> bool:
-    """Whether this process is one of several that ``torchrun`` started."""
-    return int(os.environ.get("WORLD_SIZE", "1")) > 1 and "RANK" in os.environ
-
-
-def as_strategy(device: DeviceLike | Strategy) -> Strategy:
-    """A strategy from a device name, or the strategy itself: data-parallel when the process was
-    launched by ``torchrun`` with several processes, else one device."""
-    if isinstance(device, Strategy):
-        return device
-    if launched_by_torchrun() or _initialised():
-        from deepcausal.nn._distributed import DataParallel
-
-        return DataParallel(device)
-    return SingleDevice(device)
-
-
-def _initialised() -> bool:
-    dist = torch.distributed
-    return bool(dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1)

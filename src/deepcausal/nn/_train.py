@@ -24,8 +24,9 @@ from torch import nn
 from deepcausal.errors import DataError, TrainingError
 from deepcausal.nn._callbacks import Callback, EarlyStopping, ProgressBar, TrainResult, TrainState
 from deepcausal.nn._device import DeviceLike, derive_seed, seed_everything
+from deepcausal.nn._distributed import as_strategy
 from deepcausal.nn._objective import Batch, LossTerms, Objective, Step, total_loss
-from deepcausal.nn._strategy import Strategy, as_strategy
+from deepcausal.nn._strategy import Strategy
 
 logger = logging.getLogger(__name__)
 

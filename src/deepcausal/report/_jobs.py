@@ -8,6 +8,7 @@ version, seed and command line. The effect and synthesize reports live in their 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -60,26 +61,30 @@ def edge_stability(
 ) -> dict[tuple[str, str, str, str], float]:
     """The share of ``n_resamples`` bootstrap reruns of :func:`~deepcausal.discovery.discover`
     that found each marked edge (edges written in column order)."""
-    import warnings
-
-    from tqdm.auto import tqdm
-
-    from deepcausal._progress import tqdm_disable
-    from deepcausal.discovery import discover
+    from deepcausal.parallel import parallel_map
 
     order = list(data.columns)
     rng = np.random.default_rng(seed)
+    resamples = [rng.integers(0, len(data), size=len(data)) for _ in range(n_resamples)]
+    rerun = partial(_rediscover, data, discover_args)
     counts: dict[tuple[str, str, str, str], int] = {}
-    for _ in tqdm(range(n_resamples), desc="edge stability", disable=tqdm_disable(True)):
-        rows = rng.integers(0, len(data), size=len(data))
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            found = discover(data.iloc[rows].reset_index(drop=True), **discover_args)
-        for edge in found.edges:
+    for edges in parallel_map(rerun, resamples, description="edge stability", progress=True):
+        for edge in edges:
             e = edge.canonical(order)
             key = (e.a, e.b, e.mark_a, e.mark_b)
             counts[key] = counts.get(key, 0) + 1
     return {key: count / n_resamples for key, count in counts.items()}
+
+
+def _rediscover(data: pd.DataFrame, discover_args: Mapping[str, Any], rows: np.ndarray) -> Any:
+    """The edges :func:`~deepcausal.discovery.discover` finds on the resampled ``rows``."""
+    import warnings
+
+    from deepcausal.discovery import discover
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return discover(data.iloc[rows].reset_index(drop=True), **discover_args).edges
 
 
 def discovery_report(

@@ -26,6 +26,8 @@ __all__ = [
     "DEFAULT_TRAINING",
     "HETEROSCEDASTICITY_ALPHA",
     "Candidate",
+    "NodeJob",
+    "fit_job",
     "fit_node",
 ]
 
@@ -70,6 +72,41 @@ class Candidate:
     seconds: float
     epochs: int
     chosen: bool
+
+
+@dataclass(frozen=True)
+class NodeJob:
+    """The arguments of :func:`fit_node` for one node, as one picklable value (a fit can run in
+    another process: :func:`deepcausal.parallel.parallel_map`)."""
+
+    node: str
+    families: Sequence[str]
+    build: Callable[[str], Mechanism]
+    x: Tensor
+    parents: Tensor
+    config: TrainConfig
+    split: tuple[Tensor, Tensor]
+    seed: int
+    device: torch.device
+    stop_early: bool = False
+    preferred: bool = False
+
+
+def fit_job(job: NodeJob) -> tuple[Mechanism, TrainResult, list[Candidate]]:
+    """:func:`fit_node` on a :class:`NodeJob`."""
+    return fit_node(
+        job.node,
+        job.families,
+        job.build,
+        job.x,
+        job.parents,
+        job.config,
+        job.split,
+        job.seed,
+        job.device,
+        stop_early=job.stop_early,
+        preferred=job.preferred,
+    )
 
 
 def fit_node(

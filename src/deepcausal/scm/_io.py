@@ -65,10 +65,8 @@ def save_scm(scm: DeepSCM, directory: str | Path, overwrite: bool = False) -> No
     write_model(directory, KIND, files, overwrite=overwrite, metadata=scm.training_info_)
 
 
-def load_scm(directory: str | Path, device: DeviceLike = "auto") -> DeepSCM:
-    """Read a model written by :func:`save_scm`."""
-    from deepcausal.scm._scm import DeepSCM
-
+def load_scm(cls: type[DeepSCM], directory: str | Path, device: DeviceLike = "auto") -> DeepSCM:
+    """Read a model written by :func:`save_scm` into a new ``cls`` (:class:`DeepSCM` or a subclass)."""
     path = Path(directory)
     files, metadata = read_model(path, KIND)
     config = _parse(files, CONFIG_FILE, path)
@@ -89,7 +87,7 @@ def load_scm(directory: str | Path, device: DeviceLike = "auto") -> DeepSCM:
             raise ModelFileError(
                 f"{where}: the node order {order} does not match the saved graph {graph.to_string()!r}"
             )
-        scm = DeepSCM(graph, schema=schema, mechanisms=config["mechanism_spec"], device=device)
+        scm = cls(graph, schema=schema, mechanisms=config["mechanism_spec"], device=device)
         scm.random_state = config["random_state"]
         scm.schema_ = schema
         mechanisms = {}

@@ -16,9 +16,9 @@ import copy
 import logging
 import math
 import os
-import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,13 +26,10 @@ import numpy as np
 import pandas as pd
 import torch
 from torch import Tensor
-from tqdm.auto import tqdm
 
-from deepcausal._progress import tqdm_disable
 from deepcausal.data import Schema, TabularEncoder, Variable
 from deepcausal.errors import (
     DataError,
-    DataWarning,
     GraphError,
     NotFittedError,
     SchemaError,
@@ -45,9 +42,12 @@ from deepcausal.mechanisms import (
 )
 from deepcausal.nn import TrainConfig, TrainResult, as_strategy, validation_split
 from deepcausal.nn._device import DeviceLike
+from deepcausal.parallel import parallel_map
 from deepcausal.scm._families import MechanismSpec, candidates, check_abduction, check_families
 from deepcausal.scm._features import feature_dim, features, node_dim
-from deepcausal.scm._fit import DEFAULT_TRAINING, Candidate, fit_node
+from deepcausal.scm._fit import DEFAULT_TRAINING, Candidate, NodeJob, fit_job
+from deepcausal.scm._input import checked_schema
+from deepcausal.scm._io import load_scm, save_scm
 from deepcausal.scm._latent import (
     CONFOUNDED_FAMILY,
     LATENT_DIM,
@@ -95,6 +95,10 @@ class DeepSCM:
         random_state: seed for training and for sampling calls that do not give their own.
         device: ``"auto"`` (CUDA when present), ``"cpu"`` or ``"cuda[:i]"``.
         progress: show progress bars while fitting.
+        n_jobs, backend: the nodes outside confounded c-components are fitted independently; fit
+            ``n_jobs`` at once (``-1``: every core) on ``"loky"`` worker processes or a ``"ray"``
+            cluster (:mod:`deepcausal.parallel`; ``None``: the enclosing ``parallel()`` block's
+            setting, else one at a time). The fitted model is the same either way.
 
     Examples:
         >>> from deepcausal.datasets import load_scm
@@ -116,6 +120,8 @@ class DeepSCM:
         random_state: int | None = None,
         device: DeviceLike = "auto",
         progress: bool = True,
+        n_jobs: int | None = None,
+        backend: str | None = None,
     ) -> None:
         self.graph = as_graph(graph)
         if not self.graph.nodes:
@@ -134,6 +140,8 @@ class DeepSCM:
         self.random_state = random_state
         self.device = device
         self.progress = progress
+        self.n_jobs = n_jobs
+        self.backend = backend
         self._interventions: dict[str, InterventionValue] = {}
         self._cut: tuple[tuple[str, str], ...] = ()
         self._check_mechanism_spec()
@@ -158,27 +166,8 @@ class DeepSCM:
         Raises:
             SchemaError: a node without a column, NaN or infinite values, values of the wrong type.
         """
-        if not isinstance(data, pd.DataFrame):
-            raise DataError(f"DeepSCM.fit needs a pandas DataFrame, got {type(data).__name__}")
         nodes = self.graph.nodes
-        missing = [n for n in nodes if n not in data.columns]
-        if missing and self.schema is None:
-            raise SchemaError(
-                f"graph node(s) {missing} have no column in the data; columns: {list(data.columns)}"
-            )
-        extra = [str(c) for c in data.columns if c not in set(nodes)]
-        if extra:
-            warnings.warn(
-                f"column(s) {extra} are not nodes of the graph and are left out of the model; add "
-                "them to the graph, or drop them from the data to silence this",
-                DataWarning,
-                stacklevel=2,
-            )
-        schema = self.schema if self.schema is not None else Schema.infer(data[list(nodes)])
-        schema.check_graph(nodes)
-        schema.validate(data, nodes)
-        if len(data) < 2:
-            raise DataError(f"DeepSCM.fit needs at least 2 rows, got {len(data)}")
+        schema = checked_schema(data, nodes, self.schema)
         encoder = TabularEncoder(schema.subset(nodes)).fit(data)
         values = {k: torch.as_tensor(v) for k, v in encoder.encode(data, nodes).items()}
 
@@ -194,12 +183,10 @@ class DeepSCM:
         self.push_ = push
         candidates: list[Candidate] = []
         confounded = {v for c in self._components for v in c}
-        for i, node in enumerate(
-            tqdm(self._order(), desc="DeepSCM", disable=tqdm_disable(self.progress))
-        ):
+        jobs = []
+        for i, node in enumerate(self._order()):
             if node in confounded:
                 continue  # fitted with its c-component below
-            parents = self._parent_features(node, values, len(data))
             node_seed = int(seeds[i].generate_state(1)[0])
             config = replace(
                 base,
@@ -207,19 +194,34 @@ class DeepSCM:
                 progress=self.progress and base.progress,
                 random_state=node_seed,
             )
-            modules[node], history[node], tried = fit_node(
-                node,
-                self._candidates(node),
-                lambda family, node=node: self._build_mechanism(node, family),  # type: ignore[misc]
-                values[node],
-                parents,
-                config,
-                validation_split(len(data), config),
-                node_seed,
-                device,
-                stop_early=self._family_spec(node) == "auto",
-                preferred=self.training is None,
+            jobs.append(
+                NodeJob(
+                    node,
+                    tuple(self._candidates(node)),
+                    partial(self._build_mechanism, node),
+                    values[node],
+                    self._parent_features(node, values, len(data)),
+                    config,
+                    validation_split(len(data), config),
+                    node_seed,
+                    device,
+                    stop_early=self._family_spec(node) == "auto",
+                    preferred=self.training is None,
+                )
             )
+        for job, (mech, result, tried) in zip(
+            jobs,
+            parallel_map(
+                fit_job,
+                jobs,
+                n_jobs=self.n_jobs,
+                backend=self.backend,
+                description="DeepSCM",
+                progress=self.progress,
+            ),
+            strict=True,
+        ):
+            modules[job.node], history[job.node] = mech.to(device), result
             candidates.extend(tried)
         candidates += fit_components(
             self, modules, history, values, replace(base, device=device), seeds[-1], push
@@ -510,8 +512,6 @@ class DeepSCM:
         Raises:
             ModelFileError: the folder holds other files, or a model and ``overwrite`` is false.
         """
-        from deepcausal.scm._io import save_scm
-
         self._check_fitted()
         save_scm(self, directory, overwrite=overwrite)
 
@@ -519,9 +519,7 @@ class DeepSCM:
     def load(cls, directory: str | Path, device: DeviceLike = "auto") -> DeepSCM:
         """Load a model written by :meth:`save`; a corrupt, truncated or edited file raises
         :class:`deepcausal.errors.ModelFileError`. Loading never executes code from the files."""
-        from deepcausal.scm._io import load_scm
-
-        return load_scm(directory, device)
+        return load_scm(cls, directory, device)
 
     # -------------------------------------------------------------------------------- helpers
     def __repr__(self) -> str:

@@ -13,12 +13,12 @@ from deepcausal.discovery.ci._base import (
     CachedTest,
     CITest,
     CITestLike,
-    resolve_ci_test,
 )
 from deepcausal.discovery.ci._discrete import ChiSquare, GTest
 from deepcausal.discovery.ci._fisher import FisherZ
 from deepcausal.discovery.ci._gcm import GCM
 from deepcausal.discovery.ci._oracle import DSeparation
+from deepcausal.discovery.ci._resolve import resolve_ci_test
 
 __all__ = [
     "GCM",
