@@ -5,12 +5,19 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from deepcausal.data import Schema
+from deepcausal.data import Schema, Variable
 from deepcausal.errors import AbductionError
-from deepcausal.mechanisms import MECHANISMS, Mechanism, families_for
+from deepcausal.mechanisms import (
+    MECHANISMS,
+    Mechanism,
+    families_for,
+    make_mechanism,
+    resolve_mechanism,
+)
+from deepcausal.scm._features import node_dim
 from deepcausal.scm._fit import AUTO_CONTINUOUS
 
-__all__ = ["MechanismSpec", "candidates", "check_abduction", "check_families"]
+__all__ = ["MechanismSpec", "build_mechanism", "candidates", "check_abduction", "check_families"]
 
 #: What ``mechanisms=`` takes: a family name or ``"auto"``, a list of families to choose among, or
 #: a mapping node -> either (nodes it leaves out get ``"auto"``).
@@ -76,3 +83,23 @@ def check_abduction(mechanisms: Mapping[str, Mechanism], schema: Schema, nodes: 
         f"it with one of them (e.g. mechanisms={{{node!r}: 'flow'}}), or ask a population "
         "question instead: scm.do(...).sample(n)"
     )
+
+
+def build_mechanism(
+    node: str,
+    var: Variable,
+    family: str,
+    parent_dim: int,
+    mechanism_kwargs: Mapping[str, Mapping[str, Any]] | None,
+) -> Mechanism:
+    """A fresh mechanism of ``family`` for ``node``, with the hyper-parameters given for its
+    family and then for the node itself (the node's win)."""
+    kwargs = dict(mechanism_kwargs or {})
+    hyper: dict[str, Any] = {}
+    try:
+        resolved = resolve_mechanism(family, var.kind).name
+        hyper.update(kwargs.get(resolved, {}))
+        hyper.update(kwargs.get(node, {}))
+        return make_mechanism(resolved, var.kind, node_dim(var), parent_dim, **hyper)
+    except ValueError as exc:
+        raise ValueError(f"node {node!r} ({var.kind}): {exc}") from None

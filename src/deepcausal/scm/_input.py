@@ -1,17 +1,18 @@
 """The table a DeepSCM is fitted to, checked at the boundary: its type, its columns against the
-graph's nodes, its values against the schema, its size."""
+graph's nodes, its values against the schema, its size; and a column read back as numbers."""
 
 from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
 
+import numpy as np
 import pandas as pd
 
-from deepcausal.data import Schema
+from deepcausal.data import Schema, Variable
 from deepcausal.errors import DataError, DataWarning, SchemaError
 
-__all__ = ["checked_schema"]
+__all__ = ["checked_schema", "numeric_values"]
 
 
 def checked_schema(data: object, nodes: Sequence[str], schema: Schema | None) -> Schema:
@@ -44,3 +45,11 @@ def checked_schema(data: object, nodes: Sequence[str], schema: Schema | None) ->
     if len(data) < 2:
         raise DataError(f"DeepSCM.fit needs at least 2 rows, got {len(data)}")
     return schema
+
+
+def numeric_values(column: pd.Series, var: Variable) -> np.ndarray:
+    """A column as numbers: a binary one as 0/1 (1 for its second category)."""
+    if var.kind == "binary":
+        assert var.categories is not None
+        return np.asarray(column == var.categories[1], dtype=float)
+    return np.asarray(pd.to_numeric(column), dtype=float)

@@ -27,7 +27,7 @@ import pandas as pd
 import torch
 from torch import Tensor
 
-from deepcausal.data import Schema, TabularEncoder, Variable
+from deepcausal.data import Schema, TabularEncoder
 from deepcausal.errors import (
     DataError,
     GraphError,
@@ -37,16 +37,20 @@ from deepcausal.errors import (
 from deepcausal.graph import CausalGraph, as_graph
 from deepcausal.mechanisms import (
     Mechanism,
-    make_mechanism,
-    resolve_mechanism,
 )
 from deepcausal.nn import TrainConfig, TrainResult, as_strategy, validation_split
 from deepcausal.nn._device import DeviceLike
 from deepcausal.parallel import parallel_map
-from deepcausal.scm._families import MechanismSpec, candidates, check_abduction, check_families
-from deepcausal.scm._features import feature_dim, features, node_dim
+from deepcausal.scm._families import (
+    MechanismSpec,
+    build_mechanism,
+    candidates,
+    check_abduction,
+    check_families,
+)
+from deepcausal.scm._features import feature_dim, features
 from deepcausal.scm._fit import DEFAULT_TRAINING, Candidate, NodeJob, fit_job
-from deepcausal.scm._input import checked_schema
+from deepcausal.scm._input import checked_schema, numeric_values
 from deepcausal.scm._io import load_scm, save_scm
 from deepcausal.scm._latent import (
     CONFOUNDED_FAMILY,
@@ -373,7 +377,7 @@ class DeepSCM:
         means, variances = [], []
         for value in (treated, control):
             sample = self.do({t: value}).sample(n, random_state=seed)
-            values = _numeric_values(sample[y], var)
+            values = numeric_values(sample[y], var)
             means.append(float(values.mean()))
             variances.append(float(values.var(ddof=1)) if n > 1 else math.nan)
         std_error = math.sqrt((variances[0] + variances[1]) / n)
@@ -559,18 +563,9 @@ class DeepSCM:
         )
 
     def _build_mechanism(self, node: str, family: str) -> Mechanism:
-        var = self.schema_[node]
-        kwargs = dict(self.mechanism_kwargs or {})
-        hyper: dict[str, Any] = {}
-        try:
-            resolved = resolve_mechanism(family, var.kind).name
-            hyper.update(kwargs.get(resolved, {}))
-            hyper.update(kwargs.get(node, {}))
-            return make_mechanism(
-                resolved, var.kind, node_dim(var), self._parent_dim(node), **hyper
-            )
-        except ValueError as exc:
-            raise ValueError(f"node {node!r} ({var.kind}): {exc}") from None
+        return build_mechanism(
+            node, self.schema_[node], family, self._parent_dim(node), self.mechanism_kwargs
+        )
 
     def _draw_latents(self, n: int, generator: torch.Generator | None) -> dict[str, Tensor]:
         """Fresh draws of every hidden confounder's latent (none on a DAG)."""
@@ -603,11 +598,3 @@ class DeepSCM:
         gen = torch.Generator(device="cpu")
         gen.manual_seed(self._draw_seed(random_state))
         return gen
-
-
-def _numeric_values(column: pd.Series, var: Variable) -> np.ndarray:
-    """A column as numbers: a binary one as 0/1 (1 for its second category)."""
-    if var.kind == "binary":
-        assert var.categories is not None
-        return np.asarray(column == var.categories[1], dtype=float)
-    return np.asarray(pd.to_numeric(column), dtype=float)
