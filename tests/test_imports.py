@@ -82,3 +82,23 @@ def test_no_import_circles() -> None:
             graph.add_edges_from((name, t) for t in targets if t in modules and t != name)
     circles = [sorted(c) for c in nx.strongly_connected_components(graph) if len(c) > 1]
     assert not circles, f"import circles: {circles}"
+
+
+def test_no_private_imports_across_packages() -> None:
+    """A package uses another through its public names (``deepcausal.graph``, not
+    ``deepcausal.graph._files``); the top-level ``deepcausal._*`` modules are shared plumbing."""
+    root = Path(deepcausal.__file__).parent
+    offenders = []
+    for path in root.rglob("*.py"):
+        parts = path.relative_to(root).parts
+        if len(parts) < 2:
+            continue
+        for node in _imports(ast.parse(path.read_text())):
+            if not isinstance(node, ast.ImportFrom) or not node.module:
+                continue
+            target = node.module.split(".")
+            if target[0] != "deepcausal" or len(target) < 3 or target[1] == parts[0]:
+                continue
+            if any(p.startswith("_") for p in target[2:]):
+                offenders.append(f"{'/'.join(parts)}:{node.lineno} from {node.module}")
+    assert not offenders, "private imports across packages:\n" + "\n".join(offenders)

@@ -88,7 +88,7 @@ def _report(result: Any, args: argparse.Namespace) -> None:
     from deepcausal.errors import NotIdentifiable
     from deepcausal.graph import as_graph
     from deepcausal.identify import identify
-    from deepcausal.report._bounds import bounds_report
+    from deepcausal.report import bounds_report
 
     graph = as_graph(args.graph)
     try:

@@ -58,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
     rests_on = ", ".join(f"{node}: {how}" for node, how in rows.attrs["abduction"].items())
     print(f"abduction per node: {rests_on}", file=info_stream(args.out))
     if args.report:
-        from deepcausal.report._jobs import counterfactual_report
+        from deepcausal.report import counterfactual_report
 
         page = counterfactual_report(
             factual, rows, interventions, rows.attrs["abduction"], args.report, seed=args.seed

@@ -111,7 +111,7 @@ def run(args: argparse.Namespace) -> int:
     from deepcausal.cli._common import check_output_file, parse_assignments, read_table_args
     from deepcausal.discovery import Knowledge, discover
     from deepcausal.errors import DataError, OutputError
-    from deepcausal.report._graph_plot import graph_png
+    from deepcausal.report import graph_png
 
     out = Path(args.out)
     if out.exists() and not out.is_dir():
@@ -166,7 +166,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"  {edge}")
     print(f"wrote {out / 'edges.csv'}, {out / 'graph.dot'}, {out / 'graph.png'}")
     if args.report:
-        from deepcausal.report._jobs import discovery_report, edge_stability
+        from deepcausal.report import discovery_report, edge_stability
 
         stability = None
         if args.stability > 0:

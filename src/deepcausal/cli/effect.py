@@ -183,7 +183,7 @@ def run(args: argparse.Namespace) -> int:
         text = json.dumps(content, indent=2, default=str) + "\n"
         write_output(json_file, text, f"wrote {json_file}", stream)
     if report_dir:
-        from deepcausal.report._effect import effect_report
+        from deepcausal.report import effect_report
 
         report = effect_report(result, refutation, report_dir, seed=args.seed)
         print(f"report: {report}", file=stream)

@@ -100,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
             f"{row['score']:.4f}  abduction {abduction:<11} {row['seconds']:.1f}s"
         )
     if args.report:
-        from deepcausal.report._jobs import fit_report
+        from deepcausal.report import fit_report
 
         print(f"report: {fit_report(scm, data, args.report, seed=args.seed)}")
     return 0

@@ -111,7 +111,7 @@ def _neural(args: argparse.Namespace, graph: Any) -> int:
     )
     print(result.summary())
     if getattr(args, "report", None):
-        from deepcausal.report._bounds import bounds_report
+        from deepcausal.report import bounds_report
 
         print(f"report: {bounds_report(result, graph, symbolic, args.report, seed=args.seed)}")
     return 0 if result.identifiable else 2

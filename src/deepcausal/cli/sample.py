@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
     rows = model.sample(args.n, random_state=args.seed)
     write_output(args.out, rows.to_csv(index=False), f"wrote {len(rows)} rows to {args.out}")
     if args.report:
-        from deepcausal.report._jobs import sample_report
+        from deepcausal.report import sample_report
 
         page = sample_report(rows, interventions, args.model, args.report, seed=args.seed)
         print(f"report: {page}", file=info_stream(args.out))

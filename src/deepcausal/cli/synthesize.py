@@ -98,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"graph: {synth.graph_.to_string()}", file=stream)
     print(f"removed edges: {removed}", file=stream)
     if args.report:
-        from deepcausal.report._synthetic import synthesis_report
+        from deepcausal.report import synthesis_report
 
         report = synthesis_report(synth, real, table, args.report, seed=args.seed)
         print(f"report: {report}", file=stream)

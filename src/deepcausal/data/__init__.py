@@ -5,6 +5,14 @@ The simulators with exact ground truth live in :mod:`deepcausal.datasets`.
 
 from deepcausal.data._encoder import TabularEncoder
 from deepcausal.data._schema import Schema
+from deepcausal.data._values import category_codes, continuous_values
 from deepcausal.data._variable import Kind, Variable
 
-__all__ = ["Kind", "Schema", "TabularEncoder", "Variable"]
+__all__ = [
+    "Kind",
+    "Schema",
+    "TabularEncoder",
+    "Variable",
+    "category_codes",
+    "continuous_values",
+]

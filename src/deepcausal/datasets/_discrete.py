@@ -21,8 +21,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from deepcausal.graph import CausalGraph
-from deepcausal.graph._files import as_graph
+from deepcausal.graph import CausalGraph, as_graph
 
 __all__ = ["DiscreteSCM", "random_discrete_scm"]
 

@@ -22,8 +22,7 @@ from typing import Any, Literal, get_args, overload
 import numpy as np
 import pandas as pd
 
-from deepcausal.data import Schema, Variable
-from deepcausal.data._values import category_codes, continuous_values
+from deepcausal.data import Schema, Variable, category_codes, continuous_values
 from deepcausal.errors import DataError, GraphError
 from deepcausal.graph import CausalGraph
 

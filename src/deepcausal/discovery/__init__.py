@@ -9,6 +9,7 @@ GraN-DAG, DAG-GNN; a DAG). Independence tests for the constraint-based methods l
 from deepcausal.discovery._base import available_methods, discover
 from deepcausal.discovery._edges import Edge, Mark
 from deepcausal.discovery._knowledge import Knowledge
+from deepcausal.discovery._pdag import cpdag_of_dag
 from deepcausal.discovery._result import DiscoveryResult
 from deepcausal.discovery._sortability import r2_sortability, varsortability
 
@@ -18,6 +19,7 @@ __all__ = [
     "Knowledge",
     "Mark",
     "available_methods",
+    "cpdag_of_dag",
     "discover",
     "r2_sortability",
     "varsortability",

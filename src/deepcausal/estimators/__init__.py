@@ -8,6 +8,7 @@ hyper-parameter selection without counterfactuals (EffectSearch) and a graph-awa
     print(est.ate())       # ATE = 4.02 (95% CI 3.85 to 4.19), DragonNet + t-reg, AIPW from its heads
 """
 
+from deepcausal._effect import check_level, normal_effect
 from deepcausal.estimators._aipw import AIPW
 from deepcausal.estimators._base import BaseEffectEstimator, Effect
 from deepcausal.estimators._cevae import CEVAE, CEVAE_TRAINING
@@ -74,9 +75,11 @@ __all__ = [
     "TARNet",
     "TwoStageLeastSquares",
     "WeakInstrumentWarning",
+    "check_level",
     "estimate_effect",
     "first_stage_f",
     "nearest_neighbour_effects",
+    "normal_effect",
     "overlap_summary",
     "plot_overlap",
     "refute",

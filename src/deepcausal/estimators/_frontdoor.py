@@ -9,11 +9,12 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator
 
+from deepcausal._effect import check_level
 from deepcausal.errors import DataError, NotFittedError
 from deepcausal.estimators._base import Effect, _label, normal_effect
 from deepcausal.estimators._iv import _as_2d
 from deepcausal.estimators._nuisance import check_learner, fresh, predict_mean
-from deepcausal.estimators._validation import check_level, check_outcome, check_treatment, check_X
+from deepcausal.estimators._validation import check_outcome, check_treatment, check_X
 
 __all__ = ["FrontDoor"]
 

@@ -18,9 +18,10 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator
 
+from deepcausal._effect import check_level
 from deepcausal.errors import DataError, NotFittedError
 from deepcausal.estimators._base import Effect, normal_effect
-from deepcausal.estimators._validation import check_level, check_outcome, check_X
+from deepcausal.estimators._validation import check_outcome, check_X
 
 __all__ = [
     "BaseIVEstimator",

@@ -13,10 +13,11 @@ import torch
 from sklearn.base import BaseEstimator
 from torch import nn
 
+from deepcausal._effect import check_level
 from deepcausal.errors import DataError, NotFittedError
 from deepcausal.estimators._base import Effect, normal_effect
 from deepcausal.estimators._iv import _as_2d, first_stage_f, two_stage_least_squares
-from deepcausal.estimators._validation import check_level, check_outcome, check_X
+from deepcausal.estimators._validation import check_outcome, check_X
 from deepcausal.nn import MLP, TrainConfig, seed_everything, train, validation_split
 
 __all__ = ["DeepIVFeatures"]

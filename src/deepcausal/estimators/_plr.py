@@ -20,6 +20,7 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.model_selection import KFold
 
+from deepcausal._effect import check_level
 from deepcausal.errors import DataError, NotFittedError, OverlapWarning
 from deepcausal.estimators._base import Effect, normal_effect
 from deepcausal.estimators._nuisance import (
@@ -29,7 +30,7 @@ from deepcausal.estimators._nuisance import (
     predict_mean,
     seeds,
 )
-from deepcausal.estimators._validation import _check_vector, check_level, check_outcome, check_X
+from deepcausal.estimators._validation import _check_vector, check_outcome, check_X
 
 __all__ = ["PartiallyLinearDML"]
 

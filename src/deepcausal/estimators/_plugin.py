@@ -11,9 +11,9 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 
+from deepcausal._effect import check_level
 from deepcausal.errors import DataError, NotFittedError
 from deepcausal.estimators._base import Effect, normal_effect
-from deepcausal.estimators._validation import check_level
 from deepcausal.identify import Estimand
 
 __all__ = ["PlugInEstimand"]

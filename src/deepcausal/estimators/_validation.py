@@ -268,10 +268,3 @@ def resolve_outcome_type(
             f"outcome_type must be 'auto', 'continuous' or 'binary', got {outcome_type!r}"
         )
     return outcome_type
-
-
-def check_level(level: float) -> float:
-    """A confidence level strictly between 0 and 1."""
-    if not 0.0 < float(level) < 1.0:
-        raise ValueError(f"level must be in (0, 1), e.g. 0.95; got {level}")
-    return float(level)

@@ -14,9 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from deepcausal.discovery._edges import Edge
-from deepcausal.discovery._pdag import cpdag_of_dag
-from deepcausal.discovery._result import DiscoveryResult
+from deepcausal.discovery import DiscoveryResult, Edge, cpdag_of_dag
 from deepcausal.errors import GraphError
 
 __all__ = [

@@ -63,7 +63,7 @@ def bounds(
     if method == "lp":
         if options:
             raise TypeError(f"method='lp' takes no options, got {', '.join(options)}")
-        from deepcausal.graph._files import as_graph
+        from deepcausal.graph import as_graph
         from deepcausal.ncm._lp import lp_bounds
 
         g = as_graph(graph)

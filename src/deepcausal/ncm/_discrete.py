@@ -15,8 +15,7 @@ import numpy as np
 import pandas as pd
 
 from deepcausal.errors import DataError, GraphError, SchemaError
-from deepcausal.graph import CausalGraph
-from deepcausal.graph._files import as_graph
+from deepcausal.graph import CausalGraph, as_graph
 
 __all__ = ["MAX_LEVELS", "DiscreteData", "check_query", "prepare_discrete"]
 

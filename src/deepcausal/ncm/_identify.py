@@ -22,8 +22,7 @@ import numpy as np
 import torch
 
 from deepcausal.errors import NotIdentifiable
-from deepcausal.graph import CausalGraph
-from deepcausal.graph._files import as_graph
+from deepcausal.graph import CausalGraph, as_graph
 from deepcausal.ncm._discrete import DiscreteData, check_query, prepare_discrete
 from deepcausal.ncm._fit import NCMConfig, Query, fit_ncm
 from deepcausal.ncm._model import DiscreteNCM

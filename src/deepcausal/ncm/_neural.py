@@ -21,8 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from deepcausal.graph import CausalGraph
-from deepcausal.graph._files import as_graph
+from deepcausal.graph import CausalGraph, as_graph
 from deepcausal.ncm._discrete import check_query, looks_continuous, prepare_discrete
 from deepcausal.ncm._fit import NCMConfig
 from deepcausal.ncm._identify import ate_query, run_min_max

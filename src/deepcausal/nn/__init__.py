@@ -3,6 +3,7 @@ callbacks, strategies), device and seed handling."""
 
 from deepcausal.nn._callbacks import Callback, EarlyStopping, ProgressBar, TrainResult, TrainState
 from deepcausal.nn._device import (
+    DeviceLike,
     derive_seed,
     resolve_device,
     seed_everything,
@@ -22,6 +23,7 @@ __all__ = [
     "Batch",
     "Callback",
     "DataParallel",
+    "DeviceLike",
     "EarlyStopping",
     "LossTerms",
     "Objective",

@@ -13,8 +13,7 @@ import pandas as pd
 
 from deepcausal.datasets import SimulatedSCM, load_scm
 from deepcausal.discovery import DiscoveryResult, discover
-from deepcausal.metrics import shd
-from deepcausal.metrics._distributions import mmd, rmse
+from deepcausal.metrics import mmd, rmse, shd
 from deepcausal.nn import TrainConfig
 from deepcausal.report import Report
 from deepcausal.scm import DeepSCM
@@ -200,9 +199,13 @@ def _write_report(
     rests_on: pd.DataFrame,
     seed: int,
 ) -> Path:
-    from deepcausal.report._graph_plot import plot_graph
-    from deepcausal.report._jobs import provenance
-    from deepcausal.report._plots import plot_counterfactuals, plot_interventional, plot_marginals
+    from deepcausal.report import (
+        plot_counterfactuals,
+        plot_graph,
+        plot_interventional,
+        plot_marginals,
+        provenance,
+    )
 
     report = Report(f"deepcausal demo: {sim.name}")
     report.heading("The question")
@@ -251,7 +254,7 @@ def _write_report(
 def _side_by_side(sim: SimulatedSCM, learned: DiscoveryResult) -> Figure:
     from matplotlib.figure import Figure
 
-    from deepcausal.report._graph_plot import plot_graph
+    from deepcausal.report import plot_graph
 
     fig = Figure(figsize=(8, 4))
     left, right = fig.subplots(1, 2)

@@ -23,8 +23,7 @@ from deepcausal.data import Schema, TabularEncoder
 from deepcausal.errors import DeepCausalError, ModelFileError
 from deepcausal.graph import CausalGraph
 from deepcausal.mechanisms import mechanism_from_config
-from deepcausal.nn import resolve_device
-from deepcausal.nn._device import DeviceLike
+from deepcausal.nn import DeviceLike, resolve_device
 
 if TYPE_CHECKING:
     from deepcausal.scm._scm import DeepSCM

@@ -27,6 +27,7 @@ import pandas as pd
 import torch
 from torch import Tensor
 
+from deepcausal._effect import check_level, normal_effect
 from deepcausal.data import Schema, TabularEncoder
 from deepcausal.errors import (
     DataError,
@@ -38,8 +39,7 @@ from deepcausal.graph import CausalGraph, as_graph
 from deepcausal.mechanisms import (
     Mechanism,
 )
-from deepcausal.nn import TrainConfig, TrainResult, as_strategy, validation_split
-from deepcausal.nn._device import DeviceLike
+from deepcausal.nn import DeviceLike, TrainConfig, TrainResult, as_strategy, validation_split
 from deepcausal.parallel import parallel_map
 from deepcausal.scm._families import (
     MechanismSpec,
@@ -363,9 +363,6 @@ class DeepSCM:
             the Monte Carlo error of the ``n`` draws: it shrinks with ``n`` and says nothing about
             how well the fitted model matches the data (refit on bootstrap samples for that).
         """
-        from deepcausal.estimators._base import normal_effect
-        from deepcausal.estimators._validation import check_level
-
         self._check_fitted()
         level = check_level(level)
         (t,) = self.graph.check_nodes(treatment, "treatment")

@@ -13,8 +13,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from deepcausal.data import Schema
-from deepcausal.data._variable import Kind
+from deepcausal.data import Kind, Schema
 from deepcausal.errors import DataError, DataWarning, GraphError, NotFittedError, SchemaError
 from deepcausal.graph import CausalGraph, as_graph
 from deepcausal.nn import TrainConfig
