@@ -23,7 +23,8 @@ from deepcausal.datasets._hidden import (
     simulate_nonlinear_proxies,
     simulate_proxies,
 )
-from deepcausal.datasets._scm import NoiseKind, SimulatedSCM, StructuralEquation
+from deepcausal.datasets._scm import SimulatedSCM
+from deepcausal.datasets._structural import NoiseKind, StructuralEquation
 
 __all__ = [
     "ADULT_COLUMNS",

@@ -40,7 +40,8 @@ from deepcausal.datasets._equations import (
     _softplus,
     _softplus_inv,
 )
-from deepcausal.datasets._scm import Arrays, SimulatedSCM, StructuralEquation
+from deepcausal.datasets._scm import SimulatedSCM
+from deepcausal.datasets._structural import Arrays, StructuralEquation
 
 __all__ = ["SCM_BUILDERS", "available_scms", "load_scm"]
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import numpy as np
 
 from deepcausal.data import Variable
-from deepcausal.datasets._scm import Arrays, StructuralEquation
+from deepcausal.datasets._structural import Arrays, StructuralEquation
 
 
 def _softplus(x: np.ndarray) -> np.ndarray:
