@@ -25,7 +25,7 @@ import time
 from typing import Any
 
 from deepcausal.graph import CausalGraph
-from deepcausal.ncm._result import Bounds
+from deepcausal.ncm._result import Bounds, envelope
 
 __all__ = ["CONTINUOUS_PENALTY", "continuous_bounds"]
 
@@ -62,9 +62,10 @@ def continuous_bounds(
             effect = scm.ate(treatment, outcome, treated, control, n=draws, random_state=seed)
             ends.append(effect.value)
         per_seed.append((ends[0], ends[1]))
+    lower, upper = envelope(per_seed)
     return Bounds(
-        lower=float(min(lo for lo, _ in per_seed)),
-        upper=float(max(hi for _, hi in per_seed)),
+        lower=lower,
+        upper=upper,
         method="neural",
         treatment=treatment,
         outcome=outcome,

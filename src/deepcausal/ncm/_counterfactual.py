@@ -28,7 +28,7 @@ from deepcausal.ncm._discrete import DiscreteData, check_query, prepare_discrete
 from deepcausal.ncm._fit import NCMConfig, Query
 from deepcausal.ncm._identify import N_SEEDS, TAU, Z, decide, run_min_max
 from deepcausal.ncm._model import DiscreteNCM
-from deepcausal.ncm._result import NeuralIdentification
+from deepcausal.ncm._result import NeuralIdentification, envelope
 
 __all__ = ["COUNTERFACTUAL_KINDS", "counterfactual_query", "neural_counterfactual"]
 
@@ -166,8 +166,7 @@ def neural_counterfactual(
         label=f"counterfactual {text}",
     )
     gap, _, identifiable = decide(per_seed, tau)
-    lower = float(min(lo for lo, _ in per_seed))
-    upper = float(max(hi for _, hi in per_seed))
+    lower, upper = envelope(per_seed)
     if not identifiable and not bounds:
         raise NotIdentifiable(
             f"{text} is not identifiable from these data in this graph: neural causal models that "

@@ -25,7 +25,7 @@ from deepcausal.graph import CausalGraph, as_graph
 from deepcausal.ncm._discrete import check_query, looks_continuous, prepare_discrete
 from deepcausal.ncm._fit import NCMConfig
 from deepcausal.ncm._identify import ate_query, run_min_max
-from deepcausal.ncm._result import Bounds
+from deepcausal.ncm._result import Bounds, envelope
 
 __all__ = ["neural_bounds"]
 
@@ -91,9 +91,10 @@ def neural_bounds(
         label=f"neural bounds of {treatment} -> {outcome}",
     )
     fit = float(np.max(distances))
+    lower, upper = envelope(per_seed)
     return Bounds(
-        lower=float(min(lo for lo, _ in per_seed)),
-        upper=float(max(hi for _, hi in per_seed)),
+        lower=lower,
+        upper=upper,
         method="neural",
         treatment=treatment,
         outcome=outcome,

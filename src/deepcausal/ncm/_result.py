@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-__all__ = ["Bounds", "NeuralIdentification"]
+__all__ = ["Bounds", "NeuralIdentification", "envelope"]
 
 
 @dataclass(frozen=True)
@@ -178,3 +179,9 @@ class NeuralIdentification:
 
     def __str__(self) -> str:
         return self.summary()
+
+
+def envelope(per_seed: Sequence[tuple[float, float]]) -> tuple[float, float]:
+    """The outer envelope of per-seed ``(lower, upper)`` pairs: the lowest lower end and the
+    highest upper end (what the neural bounds report)."""
+    return float(min(lo for lo, _ in per_seed)), float(max(hi for _, hi in per_seed))

@@ -17,8 +17,11 @@ started the process, so a script needs no change to run under it.
 
 from __future__ import annotations
 
+import atexit
 import os
+import sys
 from collections.abc import Iterator
+from typing import Any
 
 import torch
 from torch import Tensor, nn
@@ -65,6 +68,10 @@ class DataParallel(Strategy):
                 )
             chosen = backend or ("nccl" if self.device.type == "cuda" else "gloo")
             dist.init_process_group(chosen)
+            # a group left to the interpreter's teardown can abort a process whose peer has
+            # already exited ("terminate called without an active exception"): close it first
+            atexit.register(_close_group)
+            _watch_failures()
         self.rank = dist.get_rank()
         self.world_size = dist.get_world_size()
 
@@ -141,3 +148,35 @@ def as_strategy(device: DeviceLike | Strategy) -> Strategy:
 def _initialised() -> bool:
     dist = torch.distributed
     return bool(dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1)
+
+
+def _close_group() -> None:
+    """Close the process group this module opened. A process that ends normally first waits for
+    the others (closing while a peer still talks to it can abort that peer); one that ends on an
+    error closes at once, so that it exits and the launcher stops the rest."""
+    dist = torch.distributed
+    if not (dist.is_available() and dist.is_initialized()):
+        return
+    if not _FAILED:
+        dist.barrier()
+    dist.destroy_process_group()
+
+
+_FAILED = False
+
+
+def _note_failure(kind: type[BaseException], value: BaseException, tb: Any) -> None:
+    global _FAILED
+    _FAILED = True
+    _previous_hook(kind, value, tb)
+
+
+_previous_hook = sys.excepthook
+
+
+def _watch_failures() -> None:
+    """Note an uncaught error (then :func:`_close_group` does not wait for the other processes)."""
+    global _previous_hook
+    if sys.excepthook is not _note_failure:
+        _previous_hook = sys.excepthook
+        sys.excepthook = _note_failure
