@@ -11,12 +11,12 @@ only fits, the effect enters the loss with a small weight that then decays
 What holds: the interval is the range of effects over the generators of this class (MLP
 generators, a low-dimensional latent per bidirected clique) that fit the data, not the sharp bounds
 of the nonparametric model, which for an instrument with continuous variables are far wider; the
-class and its training decide where the interval lies. Most of its width is the spread between
-seeds (four fits of the same instrument data gave effects 0.95-1.06 before any push), so the
-default of four seeds matters: on three linear-Gaussian instruments with an effect of 1 the
-interval contained it each time, with widths 0.11-0.17 (docs/benchmarks.md); with two seeds it
-missed it once. The weights trade width for validity: larger ones let the model leave the data
-further for a wider (safer) interval.
+class and its training decide where the interval lies. Part of its width is disagreement between
+seeds (fits of the same instrument data without a push gave effects 0.976-1.025), so the default of
+four seeds matters: on three linear-Gaussian instruments with an effect of 1 the interval contained
+it each time, with widths 0.11-0.17 (docs/benchmarks.md, ``benchmarks/admg_scm.py``); with two
+seeds it missed it once. The weights trade width for validity: larger ones let the model leave the
+data further for a wider (safer) interval.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import time
 from typing import Any
 
 from deepcausal.graph import CausalGraph
-from deepcausal.ncm._result import Bounds, envelope
+from deepcausal.ncm._result import Bounds
 
 __all__ = ["CONTINUOUS_PENALTY", "continuous_bounds"]
 
@@ -62,18 +62,13 @@ def continuous_bounds(
             effect = scm.ate(treatment, outcome, treated, control, n=draws, random_state=seed)
             ends.append(effect.value)
         per_seed.append((ends[0], ends[1]))
-    lower, upper = envelope(per_seed)
-    return Bounds(
-        lower=lower,
-        upper=upper,
-        method="neural",
+    return Bounds.neural(
+        per_seed,
         treatment=treatment,
         outcome=outcome,
         treated=treated,
         control=control,
-        tight=False,
         n=len(data),
-        per_seed=tuple(per_seed),
         notes=(
             f"DeepSCMs of the ADMG pushed up and down (weights {penalty}), {n_seeds} seed(s), "
             f"outer envelope; {time.perf_counter() - start:.0f} s"

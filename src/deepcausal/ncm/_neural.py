@@ -25,7 +25,7 @@ from deepcausal.graph import CausalGraph, as_graph
 from deepcausal.ncm._discrete import check_query, looks_continuous, prepare_discrete
 from deepcausal.ncm._fit import NCMConfig
 from deepcausal.ncm._identify import ate_query, run_min_max
-from deepcausal.ncm._result import Bounds, envelope
+from deepcausal.ncm._result import Bounds
 
 __all__ = ["neural_bounds"]
 
@@ -91,19 +91,13 @@ def neural_bounds(
         label=f"neural bounds of {treatment} -> {outcome}",
     )
     fit = float(np.max(distances))
-    lower, upper = envelope(per_seed)
-    return Bounds(
-        lower=lower,
-        upper=upper,
-        method="neural",
+    return Bounds.neural(
+        per_seed,
         treatment=treatment,
         outcome=outcome,
         treated=treated,
         control=control,
-        tight=False,
-        violation=0.0,
         n=prepared.n,
-        per_seed=tuple(per_seed),
         notes=(
             f"discrete neural causal models, {n_seeds} min/max pairs (outer envelope); the "
             f"fitted models lie within total-variation distance {fit:.4f} of the data; "

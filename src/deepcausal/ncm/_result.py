@@ -45,6 +45,23 @@ class Bounds:
     per_seed: tuple[tuple[float, float], ...] = ()
     notes: str = ""
 
+    @classmethod
+    def neural(
+        cls,
+        per_seed: Sequence[tuple[float, float]],
+        *,
+        treatment: str,
+        outcome: str,
+        treated: Any,
+        control: Any,
+        n: int,
+        notes: str,
+    ) -> Bounds:
+        """Neural bounds: the outer envelope of every seed's ``(min, max)`` pair (not sharp)."""
+        lower, upper = envelope(per_seed)
+        return cls(lower, upper, "neural", treatment, outcome, treated, control, tight=False,
+                   n=n, per_seed=tuple(per_seed), notes=notes)  # fmt: skip
+
     @property
     def width(self) -> float:
         return self.upper - self.lower

@@ -184,8 +184,6 @@ def train(
         totals = {s.name: 0.0 for s in steps}
         counts = {s.name: 0 for s in steps}
         for b, (idx, share) in enumerate(strategy.batches(order, batch_size)):
-            if len(idx) == 0 and strategy.world_size == 1:
-                continue
             batch = tuple(t[idx] for t in train_data)
             for step, optimiser in zip(steps, optimisers, strict=True):
                 if b % step.every:

@@ -27,7 +27,6 @@ __all__ = [
     "HETEROSCEDASTICITY_ALPHA",
     "Candidate",
     "NodeJob",
-    "fit_job",
     "fit_node",
 ]
 
@@ -76,8 +75,13 @@ class Candidate:
 
 @dataclass(frozen=True)
 class NodeJob:
-    """The arguments of :func:`fit_node` for one node, as one picklable value (a fit can run in
-    another process: :func:`deepcausal.parallel.parallel_map`)."""
+    """What :func:`fit_node` fits for one node, as one picklable value (a fit can run in another
+    process: :func:`deepcausal.parallel.parallel_map`).
+
+    ``stop_early`` (``mechanisms="auto"``) fits the candidates after the first only where White's
+    test finds the first (additive) model's residual spread depending on the parents;
+    ``preferred`` (no training settings from the user) trains each family with its
+    ``preferred_training`` over ``config``."""
 
     node: str
     families: Sequence[str]
@@ -92,45 +96,14 @@ class NodeJob:
     preferred: bool = False
 
 
-def fit_job(job: NodeJob) -> tuple[Mechanism, TrainResult, list[Candidate]]:
-    """:func:`fit_node` on a :class:`NodeJob`."""
-    return fit_node(
-        job.node,
-        job.families,
-        job.build,
-        job.x,
-        job.parents,
-        job.config,
-        job.split,
-        job.seed,
-        job.device,
-        stop_early=job.stop_early,
-        preferred=job.preferred,
-    )
-
-
-def fit_node(
-    node: str,
-    families: Sequence[str],
-    build: Callable[[str], Mechanism],
-    x: Tensor,
-    parents: Tensor,
-    config: TrainConfig,
-    split: tuple[Tensor, Tensor],
-    seed: int,
-    device: torch.device,
-    stop_early: bool = False,
-    preferred: bool = False,
-) -> tuple[Mechanism, TrainResult, list[Candidate]]:
-    """Fit every candidate family of ``node`` and keep the best by a fair held-out score.
-
-    With ``stop_early`` (``mechanisms="auto"``), the candidates after the first are fitted only
-    where White's test finds the first (additive) model's residual spread depending on the parents.
-    With ``preferred`` (no training settings from the user), each family trains with its
-    ``preferred_training`` over ``config``.
-    """
+def fit_node(job: NodeJob) -> tuple[Mechanism, TrainResult, list[Candidate]]:
+    """Fit every candidate family of ``job.node`` and keep the best by a fair held-out score."""
+    node, x, parents, config, split, seed = (
+        job.node, job.x, job.parents, job.config, job.split, job.seed
+    )  # fmt: skip
+    stop_early, preferred, build, device = job.stop_early, job.preferred, job.build, job.device
     fitted: list[tuple[Mechanism, TrainResult, float]] = []
-    for family in families:
+    for family in job.families:
         if stop_early and fitted and _additive_noise_holds(fitted[0][0], x, parents, split):
             break
         torch.manual_seed(seed)

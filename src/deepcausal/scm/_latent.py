@@ -364,7 +364,8 @@ class EffectPush:
     Attributes:
         treatment, outcome, treated, control: the effect.
         sign: ``+1`` to push it up, ``-1`` down.
-        penalty: the weight while pushing, and at the end.
+        penalty: the weight while pushing, and at the end; ``(0, 0)`` only fits (the model at
+            the centre of the interval, fitted by the same objective as its two ends).
         warmup, push: shares of the epochs that only fit, and that push at full weight.
     """
 
@@ -378,7 +379,7 @@ class EffectPush:
     push: float = 0.3
 
     def weight(self, progress: float) -> float:
-        if progress < self.warmup:
+        if progress < self.warmup or self.penalty[0] == 0:
             return 0.0
         if progress < self.warmup + self.push:
             return self.penalty[0]

@@ -49,7 +49,7 @@ from deepcausal.scm._families import (
     check_families,
 )
 from deepcausal.scm._features import feature_dim, features
-from deepcausal.scm._fit import DEFAULT_TRAINING, Candidate, NodeJob, fit_job
+from deepcausal.scm._fit import DEFAULT_TRAINING, Candidate, NodeJob, fit_node
 from deepcausal.scm._input import checked_schema, numeric_values
 from deepcausal.scm._io import load_scm, save_scm
 from deepcausal.scm._latent import (
@@ -216,7 +216,7 @@ class DeepSCM:
         for job, (mech, result, tried) in zip(
             jobs,
             parallel_map(
-                fit_job,
+                fit_node,
                 jobs,
                 n_jobs=self.n_jobs,
                 backend=self.backend,
