@@ -47,6 +47,7 @@ FAMILIES: list[tuple[str, str, dict[str, Any]]] = [
     ("diffusion", "continuous", {"hidden": (16,), "steps": 20, "mean": "none"}),
     ("flow", "continuous", {"transforms": 1, "hidden_features": (16,), "mean": "regression"}),
     ("vae", "continuous", {"hidden": (16,)}),
+    ("conv-vae", "continuous", {"shape": (1, 4, 4), "channels": (4, 8), "hidden": 16}),
     ("gan", "continuous", {"hidden": (16,)}),
     ("gan", "continuous", {"hidden": (16,), "inversion": "optimise"}),
     ("gan", "categorical", {"hidden": (16,)}),
@@ -67,7 +68,8 @@ def _cases() -> list[Any]:
     for name, kind, hyper in FAMILIES:
         variant = hyper.get("transform") or hyper.get("inversion") or hyper.get("mean")
         tag = name + (f"-{variant}" if variant else "")
-        for dim in SIZES[kind]:
+        sizes = (math.prod(hyper["shape"]),) if "shape" in hyper else SIZES[kind]  # an image
+        for dim in sizes:
             node_kind = "binary" if kind != "continuous" and dim == 2 else kind
             for parent_dim in PARENT_DIMS:
                 cases.append(

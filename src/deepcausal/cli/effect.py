@@ -38,6 +38,7 @@ _METHODS = (
     "frontdoor",
     "2sls",
     "deepiv",
+    "kernel-iv",
     "proximal",
     "kernel-proxy",
 )
@@ -53,7 +54,7 @@ def add_parser(subparsers: Any) -> None:
             "chosen estimator on a minimal one, else use the front-door mediators; print the "
             "estimand, the columns used, the assumption and the ATE with its confidence interval "
             "(exit code 2 when the effect is not identifiable). With hidden confounding: "
-            "--method 2sls|deepiv --instrument Z, or --method proximal|kernel-proxy "
+            "--method 2sls|deepiv|kernel-iv --instrument Z, or --method proximal|kernel-proxy "
             "--treatment-proxy Z --outcome-proxy W."
         ),
     )
@@ -75,7 +76,7 @@ def add_parser(subparsers: Any) -> None:
         action="append",
         default=[],
         metavar="COL",
-        help="an instrument column for --method 2sls or deepiv (repeat for several)",
+        help="an instrument column for --method 2sls, deepiv or kernel-iv (repeat for several)",
     )
     parser.add_argument(
         "--treatment-proxy",

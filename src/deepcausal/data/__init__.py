@@ -3,6 +3,13 @@
 The simulators with exact ground truth live in :mod:`deepcausal.datasets`.
 """
 
+from deepcausal.data._arrays import (
+    array_columns,
+    flatten_arrays,
+    image_table,
+    read_images,
+    stack_columns,
+)
 from deepcausal.data._encoder import TabularEncoder
 from deepcausal.data._schema import Schema
 from deepcausal.data._values import category_codes, continuous_values
@@ -13,6 +20,11 @@ __all__ = [
     "Schema",
     "TabularEncoder",
     "Variable",
+    "array_columns",
     "category_codes",
     "continuous_values",
+    "flatten_arrays",
+    "image_table",
+    "read_images",
+    "stack_columns",
 ]

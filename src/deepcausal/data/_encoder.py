@@ -1,7 +1,7 @@
 """The tabular encoder: a user's DataFrame <-> the arrays that models train on.
 
 Continuous variables are standardised, ``z = (x - mean) / std``, with the mean and standard
-deviation of the training data; binary and categorical variables become integer codes, the index of
+deviation of the training data (per entry for a vector; one for all pixels of an image); binary and categorical variables become integer codes, the index of
 each value in ``Variable.categories``. ``decode`` inverts both, back to the user's units and values.
 """
 
@@ -70,6 +70,14 @@ class TabularEncoder:
             if var.kind != "continuous":
                 continue
             x = _continuous_block(var, df)
+            if len(var.shape) == 3:
+                # an image (C, H, W): one mean and scale for every pixel, so the encoding keeps
+                # the image's spatial structure (per-pixel scaling would blow up the near-constant
+                # border pixels); its codec is still an affine map per entry
+                sd_all = float(x.std())
+                mean[var.name] = np.full(var.dim, float(x.mean()))
+                std[var.name] = np.full(var.dim, sd_all if sd_all > 0 else 1.0)
+                continue
             # Statistics on x / 2^k, where 2^k is the column's magnitude: exact for ordinary data
             # (dividing by a power of two loses nothing) and free of overflow for data near 1e300
             # or underflow near 1e-300, whose squares would otherwise be inf or 0.

@@ -5,7 +5,9 @@ al. 2023), the diffusion-based causal models paper (Chao et al. 2023) and a few 
 (non-additive noise, mixed variable types); ``available_scms()`` lists them. Each is a
 :class:`SimulatedSCM`: sample, intervene, compute effects and exact counterfactuals.
 ``random_discrete_scm(graph)`` draws a discrete SCM of an ADMG with exact interventional and
-counterfactual truth. ``load_adult(path)`` reads a local copy of the UCI Adult table.
+counterfactual truth. ``load_adult(path)`` reads a local copy of the UCI Adult table,
+``load_morphomnist(folder)`` one of Morpho-MNIST, whose thickness and intensity
+``morphometrics(images)`` measures.
 """
 
 from deepcausal.datasets._adult import ADULT_COLUMNS, load_adult
@@ -23,6 +25,14 @@ from deepcausal.datasets._hidden import (
     simulate_nonlinear_proxies,
     simulate_proxies,
 )
+from deepcausal.datasets._morphomnist import (
+    MorphoMNIST,
+    load_morphomnist,
+    measure_intensity,
+    measure_thickness,
+    morphometrics,
+    read_idx,
+)
 from deepcausal.datasets._scm import SimulatedSCM
 from deepcausal.datasets._structural import NoiseKind, StructuralEquation
 
@@ -30,14 +40,20 @@ __all__ = [
     "ADULT_COLUMNS",
     "DiscreteSCM",
     "HiddenConfounding",
+    "MorphoMNIST",
     "NoiseKind",
     "SimulatedSCM",
     "StructuralEquation",
     "available_scms",
     "demand_h",
     "load_adult",
+    "load_morphomnist",
     "load_scm",
+    "measure_intensity",
+    "measure_thickness",
+    "morphometrics",
     "random_discrete_scm",
+    "read_idx",
     "simulate_demand",
     "simulate_frontdoor",
     "simulate_image_exposure",

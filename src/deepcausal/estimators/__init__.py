@@ -25,6 +25,7 @@ from deepcausal.estimators._iv import (
     first_stage_f,
 )
 from deepcausal.estimators._ivfeatures import DeepIVFeatures
+from deepcausal.estimators._kiv import KernelIV
 from deepcausal.estimators._kpv import KernelProxy
 from deepcausal.estimators._matching import PSMatching
 from deepcausal.estimators._overlap import OverlapSummary, overlap_summary, plot_overlap
@@ -63,6 +64,7 @@ __all__ = [
     "EffectRestoration",
     "EffectSearch",
     "FrontDoor",
+    "KernelIV",
     "KernelProxy",
     "OverlapSummary",
     "PSMatching",

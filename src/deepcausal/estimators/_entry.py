@@ -25,7 +25,8 @@ from deepcausal.estimators._dml import DML
 from deepcausal.estimators._dragonnet import DragonNet
 from deepcausal.estimators._frontdoor import FrontDoor
 from deepcausal.estimators._ipw import IPW
-from deepcausal.estimators._iv import TwoStageLeastSquares
+from deepcausal.estimators._iv import BaseIVEstimator, TwoStageLeastSquares
+from deepcausal.estimators._kiv import KernelIV
 from deepcausal.estimators._kpv import KernelProxy
 from deepcausal.estimators._matching import PSMatching
 from deepcausal.estimators._plr import PartiallyLinearDML
@@ -191,8 +192,8 @@ def estimate_effect(
       the data's frequencies (:class:`~deepcausal.estimators.PlugInEstimand`, discrete columns and
       a binary treatment), with a bootstrap interval; for a continuous treatment, a DeepSCM of the
       ADMG (the effect of a unit increase from the mean treatment).
-    * ``method="2sls"`` or ``"deepiv"`` with ``instruments``: :class:`TwoStageLeastSquares` or
-      :class:`DeepIV` (the average effect of a unit increase from the mean treatment, for a
+    * ``method="2sls"``, ``"deepiv"`` or ``"kernel-iv"`` with ``instruments``:
+      :class:`TwoStageLeastSquares`, :class:`DeepIV` or :class:`KernelIV` (the average effect of a unit increase from the mean treatment, for a
       treatment with more than two values); the graph must not
       let an instrument reach the outcome but through the treatment.
     * ``method="proximal"`` with ``treatment_proxy`` and ``outcome_proxy``:
@@ -206,10 +207,10 @@ def estimate_effect(
         treatment: the treatment column (binary; categorical for TARNet, IPW, AIPW and regression).
         outcome: the outcome column (continuous or 0/1).
         method: one of :data:`METHODS`, ``"frontdoor"``, ``"2sls"``, ``"deepiv"``,
-            ``"proximal"`` or ``"kernel-proxy"``.
+            ``"kernel-iv"``, ``"proximal"`` or ``"kernel-proxy"``.
         level: confidence level of the interval.
         control: the treatment value of the control arm (default: the smallest value).
-        instruments: the instrument column(s) of ``"2sls"`` and ``"deepiv"``.
+        instruments: the instrument column(s) of ``"2sls"``, ``"deepiv"`` and ``"kernel-iv"``.
         treatment_proxy: the treatment-side proxy column(s) of ``"proximal"``.
         outcome_proxy: the outcome-side proxy column(s) of ``"proximal"``.
         **kwargs: hyper-parameters of the estimator (e.g. ``random_state=0``).
@@ -239,7 +240,7 @@ def estimate_effect(
         >>> res.effect.ci_low < 2.0 < res.effect.ci_high
         True
     """
-    known = (*METHODS, "frontdoor", "2sls", "deepiv", "proximal", "kernel-proxy")
+    known = (*METHODS, "frontdoor", "2sls", "deepiv", "kernel-iv", "proximal", "kernel-proxy")
     if method not in known:
         raise ValueError(f"unknown method {method!r}; choose from {sorted(known)}")
     if not isinstance(data, pd.DataFrame):
@@ -258,8 +259,10 @@ def estimate_effect(
             f"{outcome} (if you expected one, check the direction of the edges)"
         )
     common: dict[str, Any] = {"treatment": treatment, "outcome": outcome, "graph": g, "data": data}
-    if method in ("2sls", "deepiv"):
-        est = TwoStageLeastSquares() if method == "2sls" else DeepIV(**kwargs)
+    if method in ("2sls", "deepiv", "kernel-iv"):
+        est = {"2sls": TwoStageLeastSquares, "deepiv": DeepIV, "kernel-iv": KernelIV}[method](
+            **({} if method == "2sls" else kwargs)
+        )
         return _instrument(data, g, est, _names(instruments), level, common)
     if method in ("proximal", "kernel-proxy"):
         return _proximal(
@@ -439,7 +442,7 @@ def _continuous(
         raise CapabilityError(
             f"{treatment!r} is a continuous treatment ({data[treatment].nunique()} distinct "
             f"values); method {method!r} estimates effects of a binary or categorical one. Use "
-            "method='dml' or 'regression' (the average slope), '2sls' or 'deepiv' with "
+            "method='dml' or 'regression' (the average slope), '2sls', 'deepiv' or 'kernel-iv' with "
             "instruments, or bin the treatment"
         )
     allowed = {k: v for k, v in kwargs.items() if k in ("random_state", "n_folds")}
@@ -491,7 +494,7 @@ def _frontdoor_set(
 def _instrument(
     data: pd.DataFrame,
     g: CausalGraph,
-    est: TwoStageLeastSquares | DeepIV,
+    est: BaseIVEstimator,
     instruments: list[str],
     level: float,
     common: dict[str, Any],
@@ -523,7 +526,7 @@ def _instrument(
     shape = (
         f"the effect of {treatment} is linear"
         if isinstance(est, TwoStageLeastSquares)
-        else f"the noise enters {outcome} additively (DeepIV's h(t, x) + e)"
+        else f"the noise enters {outcome} additively ({est.method_name}'s h(t, x) + e)"
     )
     return EffectEstimate(
         estimand=None, adjustment_set=tuple(instruments), estimator=est,

@@ -114,12 +114,20 @@ class BaseIVEstimator(BaseEstimator, ABC):
         return self
 
     def predict(self, X: Any, t: Any) -> np.ndarray:
-        """The structural response ``h(t, x)`` for each row (``t`` a scalar or one per row)."""
+        """The structural response ``h(t, x)`` for each row (``t`` a scalar or one per row; with
+        no covariates, ``predict(None, grid)`` evaluates ``h`` on a grid of treatment values)."""
         self._check_fitted()
         Xa = self._check_X(X)
-        n = self.fit_data_[1].shape[0] if Xa is None else Xa.shape[0]
-        ta = np.broadcast_to(np.asarray(t, dtype=float), (n,)).copy()
-        return self._predict(Xa, ta)
+        ta = np.asarray(t, dtype=float).reshape(-1)
+        if Xa is not None:
+            n = Xa.shape[0]
+        else:  # no covariates: one row per treatment value, or the fit rows for a scalar
+            n = ta.shape[0] if ta.shape[0] > 1 else self.fit_data_[1].shape[0]
+        if ta.shape[0] not in (1, n):
+            raise DataError(
+                f"t has {ta.shape[0]} values for {n} rows of X: pass one or one per row"
+            )
+        return self._predict(Xa, np.broadcast_to(ta, (n,)).copy())
 
     def effect(self, X: Any, t0: float = 0.0, t1: float = 1.0) -> np.ndarray:
         """Per-unit effects ``h(t1, x) - h(t0, x)``."""

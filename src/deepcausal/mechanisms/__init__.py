@@ -12,6 +12,7 @@ family                  abduction     log-density  what it is
 ``"location_scale"``    exact         yes          ``x = mu(pa) + sigma(pa) u``
 ``"gumbel"``            posterior     yes          Gumbel-max SCM for binary/categorical nodes
 ``"vae"``               posterior     no (ELBO)    conditional VAE, amortised posterior
+``"conv-vae"``          posterior     no (ELBO)    convolutional conditional VAE, image nodes
 ``"diffusion"``         approximate   no           DDPM denoiser, DDIM decode / encode (DCM)
 ``"gan"``               none*         no           conditional WGAN-GP (*latent inversion opt-in)
 ======================  ============  ===========  ==========================================
@@ -31,6 +32,7 @@ from deepcausal.mechanisms._registry import (
     resolve_mechanism,
 )
 from deepcausal.mechanisms.additive import AdditiveNoiseMechanism
+from deepcausal.mechanisms.conv_vae import ConvVAEMechanism
 from deepcausal.mechanisms.diffusion import DiffusionMechanism
 from deepcausal.mechanisms.flow import FlowMechanism
 from deepcausal.mechanisms.gan import GANMechanism
@@ -44,6 +46,7 @@ __all__ = [
     "MECHANISMS",
     "Abduction",
     "AdditiveNoiseMechanism",
+    "ConvVAEMechanism",
     "DiffusionMechanism",
     "FlowMechanism",
     "GANMechanism",

@@ -85,6 +85,8 @@ class Mechanism(nn.Module, abc.ABC):
     #: Training settings the family works best with (fields of :class:`deepcausal.nn.TrainConfig`),
     #: applied over the library's defaults when the user gives no training settings of their own.
     preferred_training: ClassVar[Mapping[str, Any]] = {}
+    #: Whether the family models image nodes (a continuous variable of shape ``(C, H, W)``) only.
+    image_only: ClassVar[bool] = False
 
     _anchor: Tensor
 

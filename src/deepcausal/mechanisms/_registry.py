@@ -40,19 +40,26 @@ def register_mechanism(cls: M) -> M:
     return cls
 
 
-def families_for(kind: str, abduction: tuple[str, ...] | None = None) -> list[str]:
+def families_for(
+    kind: str, abduction: tuple[str, ...] | None = None, shape: tuple[int, ...] | None = None
+) -> list[str]:
     """The registered families that model ``kind``, optionally only those whose class-level
-    abduction is one of ``abduction``.
+    abduction is one of ``abduction``, and only those that model a node of ``shape`` (image-only
+    families, such as ``"conv-vae"``, model shapes ``(C, H, W)`` alone).
 
     >>> families_for("binary")
     ['gan', 'gumbel']
     >>> families_for("binary", abduction=("posterior",))
     ['gumbel']
+    >>> families_for("continuous", ("posterior",), shape=())
+    ['vae']
     """
     return sorted(
         name
         for name, cls in MECHANISMS.items()
-        if kind in cls.kinds and (abduction is None or getattr(cls, "abduction", None) in abduction)
+        if kind in cls.kinds
+        and (abduction is None or getattr(cls, "abduction", None) in abduction)
+        and (shape is None or len(shape) == 3 or not cls.image_only)
     )
 
 

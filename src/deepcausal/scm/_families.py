@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -23,6 +24,9 @@ __all__ = ["MechanismSpec", "build_mechanism", "candidates", "check_abduction", 
 #: a mapping node -> either (nodes it leaves out get ``"auto"``).
 MechanismSpec = str | Sequence[str] | Mapping[str, str | Sequence[str]]
 
+#: The family ``"auto"`` gives an image node (a continuous variable of shape ``(C, H, W)``).
+IMAGE_FAMILY = "conv-vae"
+
 
 def check_families(value: Any, where: str) -> None:
     """Refuse an unknown family now, listing the registered ones, rather than at fit time."""
@@ -43,20 +47,28 @@ def check_families(value: Any, where: str) -> None:
 
 
 def candidates(
-    node: str, spec: str | tuple[str, ...], kind: str, has_parents: bool
+    node: str,
+    spec: str | tuple[str, ...],
+    kind: str,
+    has_parents: bool,
+    shape: tuple[int, ...] = (),
 ) -> tuple[str, ...]:
-    """The families fitted for ``node``: under ``"auto"`` a continuous node with parents tries
-    an additive noise model and a conditional flow (a root the first alone); a list of families
-    tries those of them that model the node's kind."""
+    """The families fitted for ``node``: under ``"auto"`` an image node gets the convolutional
+    VAE, a continuous node with parents tries an additive noise model and a conditional flow (a
+    root the first alone); a list of families tries those of them that model the node's kind."""
+    if spec == "auto" and len(shape) == 3:
+        return (IMAGE_FAMILY,)
     if spec == "auto" and kind == "continuous":
         return AUTO_CONTINUOUS if has_parents else AUTO_CONTINUOUS[:1]
     if isinstance(spec, str):
         return (spec,)
-    usable = tuple(f for f in spec if kind in MECHANISMS[f].kinds)
+    usable = tuple(f for f in spec if f in families_for(kind, shape=shape))
     if not usable:
+        what = f"an image {shape}" if len(shape) == 3 else kind
         raise ValueError(
-            f"node {node!r} is {kind}, and none of the families {list(spec)} models a {kind} "
-            f"node; for it use one of {families_for(kind)} (or 'auto')"
+            f"node {node!r} is {what}, and none of the families {list(spec)} models a {kind} "
+            f"node{' of this shape' if shape else ''}; for it use one of "
+            f"{families_for(kind, shape=shape)} (or 'auto')"
         )
     return usable
 
@@ -68,11 +80,11 @@ def check_abduction(mechanisms: Mapping[str, Mechanism], schema: Schema, nodes: 
     if not blocked:
         return
     node = blocked[0]
-    kind = schema[node].kind
+    kind, shape = schema[node].kind, schema[node].shape
     able = {
-        how: families_for(kind, (how,))
+        how: families_for(kind, (how,), shape)
         for how in ("exact", "posterior", "approximate")
-        if families_for(kind, (how,))
+        if families_for(kind, (how,), shape)
     }
     offer = "; ".join(f"{how}: {', '.join(names)}" for how, names in able.items())
     raise AbductionError(
@@ -97,7 +109,10 @@ def build_mechanism(
     kwargs = dict(mechanism_kwargs or {})
     hyper: dict[str, Any] = {}
     try:
-        resolved = resolve_mechanism(family, var.kind).name
+        cls = resolve_mechanism(family, var.kind)
+        resolved = cls.name
+        if len(var.shape) == 3 and "shape" in inspect.signature(cls.__init__).parameters:
+            hyper["shape"] = var.shape  # an image family reads the node's (C, H, W)
         hyper.update(kwargs.get(resolved, {}))
         hyper.update(kwargs.get(node, {}))
         return make_mechanism(resolved, var.kind, node_dim(var), parent_dim, **hyper)

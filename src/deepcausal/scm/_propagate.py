@@ -99,10 +99,13 @@ def decode(
     interventions: Mapping[str, InterventionValue],
 ) -> pd.DataFrame:
     arrays = {k: v.detach().cpu().numpy() for k, v in values.items()}
-    frame = scm.encoder_.decode(arrays, index=index)[list(scm.graph.nodes)]
-    for node in frame.columns:
+    nodes = list(scm.graph.nodes)
+    columns = [c for node in nodes for c in scm.schema_[node].columns]  # image/vector nodes: many
+    frame = scm.encoder_.decode(arrays, index=index)[columns]
+    for node in nodes:
         if scm.schema_[node].kind == "continuous":
-            bad = ~np.isfinite(frame[node].to_numpy(dtype=float))
+            bad = ~np.isfinite(frame[list(scm.schema_[node].columns)].to_numpy(dtype=float))
+            bad = bad.any(axis=1)
             if bad.any():
                 raise DataError(
                     f"node {node!r}: {int(bad.sum())} generated value(s) overflowed to inf or "
@@ -112,6 +115,8 @@ def decode(
     for node, value in interventions.items():
         # a set continuous value comes back exactly, not through float32 standardisation
         if scm.schema_[node].kind == "continuous" and not callable(value):
+            if scm.schema_[node].shape != ():
+                continue  # a set image or vector: what the model holds is the float32 value
             column = np.asarray(value, dtype=float)
             frame[node] = np.broadcast_to(column, (len(frame),)) if column.ndim == 0 else column
     return frame

@@ -28,7 +28,7 @@ import torch
 from torch import Tensor
 
 from deepcausal._effect import check_level, normal_effect
-from deepcausal.data import Schema, TabularEncoder
+from deepcausal.data import Schema, TabularEncoder, flatten_arrays
 from deepcausal.errors import (
     DataError,
     GraphError,
@@ -171,7 +171,7 @@ class DeepSCM:
             SchemaError: a node without a column, NaN or infinite values, values of the wrong type.
         """
         nodes = self.graph.nodes
-        schema = checked_schema(data, nodes, self.schema)
+        schema, data = checked_schema(data, nodes, self.schema)
         encoder = TabularEncoder(schema.subset(nodes)).fit(data)
         values = {k: torch.as_tensor(v) for k, v in encoder.encode(data, nodes).items()}
 
@@ -446,6 +446,8 @@ class DeepSCM:
         if len(factual) == 0:
             raise DataError("no factual rows given")
         nodes = list(self.graph.nodes)
+        shapes = {k: v.shape for k, v in self.schema_.items() if v.shape}
+        factual = flatten_arrays(factual, shapes)[0]  # image cells -> flat columns
         self.schema_.validate(factual, nodes)
         encoded = self.encoder_.encode(factual, nodes)
         index = factual.index
@@ -555,8 +557,9 @@ class DeepSCM:
         """The families fitted for ``node`` (see :func:`deepcausal.scm._fit.candidates`)."""
         if self._latents_of(node):
             return (CONFOUNDED_FAMILY,)
+        var = self.schema_[node]
         return candidates(
-            node, self._family_spec(node), self.schema_[node].kind, self._parent_dim(node) > 0
+            node, self._family_spec(node), var.kind, self._parent_dim(node) > 0, var.shape
         )
 
     def _build_mechanism(self, node: str, family: str) -> Mechanism:
