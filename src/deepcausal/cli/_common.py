@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -125,6 +126,80 @@ def add_table_arguments(parser: Any) -> None:
         help="column names, comma separated: with --no-header they name the columns, else they "
         "replace the header",
     )
+
+
+def add_image_arguments(parser: Any) -> None:
+    """``--images`` and ``--image-name``: an image variable read from a file, one image per row
+    of the table (:func:`deepcausal.data.read_images`)."""
+    parser.add_argument(
+        "--images",
+        default=None,
+        metavar="PATH",
+        help="images, one per row of the table: a .npy or .npz array (n, H, W) or (n, C, H, W), "
+        "or a folder of PNGs read in file-name order",
+    )
+    parser.add_argument(
+        "--image-name", default="image", help="the node the images are (default 'image')"
+    )
+
+
+def attach_images(frame: pd.DataFrame, args: Any) -> pd.DataFrame:
+    """The table with the ``--images`` as an array column named ``--image-name`` (unchanged
+    without ``--images``)."""
+    if getattr(args, "images", None) is None:
+        return frame
+    from deepcausal.data import image_table, read_images
+
+    return image_table(frame, read_images(args.images), args.image_name)
+
+
+def write_images(
+    factual: pd.DataFrame, rows: pd.DataFrame, node: str, shape: tuple[int, ...], folder: Path
+) -> Path:
+    """Each row's image of ``node`` as ``<node>_<row>.png`` in ``folder``, and a contact sheet
+    (factual above counterfactual, the first 16 rows); returns the sheet's path."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+    from PIL import Image
+
+    from deepcausal._atomic import atomic_write_bytes
+    from deepcausal.data import stack_columns
+
+    after = stack_columns(rows, node, shape)
+    before = stack_columns(factual, node, shape)
+    if len(after) > len(before) and len(after) % len(before) == 0:  # several draws per unit
+        before = np.repeat(before, len(after) // len(before), axis=0)
+    top = 255.0 if max(float(before.max()), float(after.max())) > 1.5 else 1.0  # 0-255 or 0-1
+
+    def png(image: np.ndarray) -> bytes:
+        grey = np.clip(image / top * 255.0, 0, 255).astype(np.uint8)
+        pixels = grey[0] if grey.shape[0] == 1 else np.moveaxis(grey[:3], 0, -1)
+        buffer = io.BytesIO()
+        Image.fromarray(pixels).save(buffer, format="PNG")
+        return buffer.getvalue()
+
+    for label, image in zip(rows.index, after, strict=True):
+        name = "_".join(str(x) for x in label) if isinstance(label, tuple) else str(label)
+        atomic_write_bytes(folder / f"{node}_{name}.png", png(image))
+    k = min(16, len(before))
+    fig, axes = plt.subplots(2, k, figsize=(1.1 * k, 2.4), squeeze=False)
+    for j in range(k):
+        for i, (title, images) in enumerate((("factual", before), ("counterfactual", after))):
+            axes[i, j].imshow(np.moveaxis(images[j], 0, -1).squeeze() / top, cmap="gray",
+                              vmin=0, vmax=1)  # fmt: skip
+            axes[i, j].set_xticks([])
+            axes[i, j].set_yticks([])
+            if j == 0:
+                axes[i, j].set_ylabel(title, fontsize=7)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    sheet = folder / f"{node}_contact_sheet.png"
+    atomic_write_bytes(sheet, buffer.getvalue())
+    return sheet
 
 
 def read_table_args(path: str, args: Any) -> pd.DataFrame:

@@ -5,7 +5,12 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from deepcausal.cli._common import add_report_argument, add_seed_argument, add_table_arguments
+from deepcausal.cli._common import (
+    add_image_arguments,
+    add_report_argument,
+    add_seed_argument,
+    add_table_arguments,
+)
 
 
 def add_parser(subparsers: Any) -> None:
@@ -18,6 +23,14 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("model", help="directory written by `deepcausal fit`")
     parser.add_argument("--data", required=True, help="CSV file of factual rows")
     add_table_arguments(parser)
+    add_image_arguments(parser)
+    parser.add_argument(
+        "--images-out",
+        default=None,
+        metavar="DIR",
+        help="with image nodes: the folder for the counterfactual images (one PNG per row and a "
+        "contact sheet; default: the --out file's name with '-images')",
+    )
     parser.add_argument(
         "--do",
         action="append",
@@ -37,23 +50,40 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from deepcausal.cli._common import (
+        attach_images,
         check_output_file,
         info_stream,
         parse_assignments,
         read_table_args,
+        write_images,
         write_output,
     )
+    from deepcausal.errors import OutputError
     from deepcausal.scm import DeepSCM
 
     check_output_file(args.out, inputs=[args.model, args.data])
     if args.report:
         check_output_file(Path(args.report) / "index.html", inputs=[args.model, args.data])
     scm = DeepSCM.load(args.model)
-    factual = read_table_args(args.data, args)
+    images = {n: v.shape for n, v in scm.schema_.items() if len(v.shape) == 3}
+    if images and args.out == "-" and args.images_out is None:
+        raise OutputError("the model has image nodes: name a folder for them with --images-out")
+    factual = attach_images(read_table_args(args.data, args), args)
     interventions = parse_assignments(args.do)
     rows = scm.counterfactual(
         factual, do=interventions, n_samples=args.samples, random_state=args.seed
     )
+    if images:  # images go to PNG files, the other columns to the table
+        from deepcausal.data import flatten_arrays
+
+        folder = Path(args.images_out or Path(args.out).with_suffix("").as_posix() + "-images")
+        flat = flatten_arrays(factual, images)[0]
+        for node, shape in images.items():
+            sheet = write_images(flat, rows, node, shape, folder)
+            print(f"wrote {len(rows)} images of {node!r} to {folder} (contact sheet {sheet.name})",
+                  file=info_stream(args.out))  # fmt: skip
+        flat_columns = [c for c in rows.columns if str(c).split("[")[0] in images]
+        rows = rows.drop(columns=flat_columns)
     write_output(args.out, rows.to_csv(), f"wrote {len(rows)} counterfactual rows to {args.out}")
     rests_on = ", ".join(f"{node}: {how}" for node, how in rows.attrs["abduction"].items())
     print(f"abduction per node: {rests_on}", file=info_stream(args.out))

@@ -7,6 +7,7 @@ from typing import Any
 
 from deepcausal.cli._common import (
     GRAPH_HELP,
+    add_image_arguments,
     add_parallel_arguments,
     add_report_argument,
     add_seed_argument,
@@ -23,6 +24,7 @@ def add_parser(subparsers: Any) -> None:
     )
     parser.add_argument("data", help="CSV file with one column per node")
     add_table_arguments(parser)
+    add_image_arguments(parser)
     parser.add_argument("--graph", required=True, help=GRAPH_HELP)
     parser.add_argument(
         "--out", required=True, help="new or empty folder to save the model to (see --overwrite)"
@@ -72,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from deepcausal._modelfolder import check_destination
-    from deepcausal.cli._common import check_output_file, read_table_args
+    from deepcausal.cli._common import attach_images, check_output_file, read_table_args
     from deepcausal.nn import torch_threads
     from deepcausal.scm import DEFAULT_TRAINING, DeepSCM
 
@@ -87,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
     check_destination(args.out, "DeepSCM", overwrite=args.overwrite)
     if args.report:
         check_output_file(Path(args.report) / "index.html", inputs=[args.data, args.out])
-    data = read_table_args(args.data, args)
+    data = attach_images(read_table_args(args.data, args), args)
     with torch_threads(args.threads):
         scm.fit(data)
         scm.save(args.out, overwrite=args.overwrite)

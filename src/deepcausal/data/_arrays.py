@@ -89,12 +89,16 @@ def flatten_arrays(
 
 
 def stack_columns(frame: pd.DataFrame, name: str, shape: tuple[int, ...]) -> np.ndarray:
-    """The arrays of variable ``name`` (shape ``shape``) from its flat columns ``name[j]``, as one
-    array ``(n, *shape)``; e.g. the images of a ``DeepSCM.sample`` or ``counterfactual`` frame.
+    """The arrays of variable ``name`` (shape ``shape``) as one array ``(n, *shape)``, from its
+    flat columns ``name[j]`` (e.g. a ``DeepSCM.sample`` or ``counterfactual`` frame) or from an
+    array column ``name``.
 
     Raises:
-        DataError: a flat column is missing.
+        DataError: a flat column is missing, or an array cell has another shape.
     """
+    if name in frame.columns and str(name) in array_columns(frame):
+        flat, _ = flatten_arrays(frame[[name]], {name: tuple(shape)})
+        return flat.to_numpy(dtype=np.float64).reshape(len(frame), *shape)
     columns = [f"{name}[{j}]" for j in range(int(np.prod(shape)))]
     missing = [c for c in columns if c not in frame.columns]
     if missing:

@@ -1,6 +1,8 @@
 """Metrics: distances between samples, errors against ground truth, graph comparison, and the
 soundness of counterfactual images."""
 
+from typing import TYPE_CHECKING
+
 from deepcausal.metrics._discovery import (
     edge_counts,
     f1,
@@ -23,6 +25,9 @@ from deepcausal.metrics._images import (
     reversibility,
 )
 from deepcausal.metrics._synthetic import downstream_fairness, precision_recall, table_design
+
+if TYPE_CHECKING:
+    from deepcausal.metrics._classifier import ImagePredictor
 
 
 def __getattr__(name: str) -> object:

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 from scipy import linalg
 
+from deepcausal.data import stack_columns
 from deepcausal.errors import DataError
 
 __all__ = [
@@ -45,13 +46,7 @@ class ImageSCM(Protocol):
 
 
 def _images(frame: pd.DataFrame, image: str, shape: tuple[int, ...]) -> np.ndarray:
-    columns = [f"{image}[{j}]" for j in range(int(np.prod(shape)))]
-    if image in frame.columns:  # an array column
-        return np.stack([np.asarray(c, dtype=np.float64) for c in frame[image]])
-    missing = [c for c in columns[:1] if c not in frame.columns]
-    if missing:
-        raise DataError(f"the frame has neither an array column {image!r} nor {missing[0]!r}")
-    return frame[columns].to_numpy(dtype=np.float64).reshape(len(frame), *shape)
+    return stack_columns(frame, image, shape)
 
 
 def _with_images(frame: pd.DataFrame, image: str, images: np.ndarray) -> pd.DataFrame:
