@@ -150,6 +150,7 @@ def make_estimator(
         "CFR-MMD-RBF": lambda: CFRNet(ipm="mmd-rbf", **deep, n_bootstrap=n_boot),
         "DragonNet": lambda: DragonNet(**deep),
         "CEVAE": lambda: CEVAE(
+            n_restarts=1,
             latent_dim=5,
             hidden=48,
             n_samples=20,

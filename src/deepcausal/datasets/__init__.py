@@ -7,7 +7,7 @@ al. 2023), the diffusion-based causal models paper (Chao et al. 2023) and a few 
 ``random_discrete_scm(graph)`` draws a discrete SCM of an ADMG with exact interventional and
 counterfactual truth. ``load_adult(path)`` reads a local copy of the UCI Adult table,
 ``load_morphomnist(folder)`` one of Morpho-MNIST, whose thickness and intensity
-``morphometrics(images)`` measures.
+``morphometrics(images)`` measures; ``simulate_pendulum(n)`` renders CausalVAE's pendulum scene.
 """
 
 from deepcausal.datasets._adult import ADULT_COLUMNS, load_adult
@@ -33,15 +33,26 @@ from deepcausal.datasets._morphomnist import (
     morphometrics,
     read_idx,
 )
+from deepcausal.datasets._pendulum import (
+    PENDULUM_GRAPH,
+    Pendulum,
+    measure_pendulum,
+    measure_shadow,
+    pendulum_factors,
+    render_pendulum,
+    simulate_pendulum,
+)
 from deepcausal.datasets._scm import SimulatedSCM
 from deepcausal.datasets._structural import NoiseKind, StructuralEquation
 
 __all__ = [
     "ADULT_COLUMNS",
+    "PENDULUM_GRAPH",
     "DiscreteSCM",
     "HiddenConfounding",
     "MorphoMNIST",
     "NoiseKind",
+    "Pendulum",
     "SimulatedSCM",
     "StructuralEquation",
     "available_scms",
@@ -50,10 +61,14 @@ __all__ = [
     "load_morphomnist",
     "load_scm",
     "measure_intensity",
+    "measure_pendulum",
+    "measure_shadow",
     "measure_thickness",
     "morphometrics",
+    "pendulum_factors",
     "random_discrete_scm",
     "read_idx",
+    "render_pendulum",
     "simulate_demand",
     "simulate_frontdoor",
     "simulate_image_exposure",
@@ -61,5 +76,6 @@ __all__ = [
     "simulate_mismeasured",
     "simulate_noisy_proxy",
     "simulate_nonlinear_proxies",
+    "simulate_pendulum",
     "simulate_proxies",
 ]
