@@ -6,6 +6,8 @@ GraN-DAG, DAG-GNN; a DAG). Independence tests for the constraint-based methods l
 :mod:`deepcausal.discovery.ci`.
 """
 
+from typing import TYPE_CHECKING
+
 from deepcausal.discovery._base import available_methods, discover
 from deepcausal.discovery._edges import Edge, Mark
 from deepcausal.discovery._knowledge import Knowledge
@@ -21,6 +23,19 @@ __all__ = [
     "available_methods",
     "cpdag_of_dag",
     "discover",
+    "expm_acyclicity",
     "r2_sortability",
     "varsortability",
 ]
+
+if TYPE_CHECKING:
+    from deepcausal.discovery._acyclicity import expm_acyclicity
+
+
+def __getattr__(name: str) -> object:
+    # the acyclicity function needs torch; constraint-based discovery must not import it
+    if name == "expm_acyclicity":
+        from deepcausal.discovery._acyclicity import expm_acyclicity
+
+        return expm_acyclicity
+    raise AttributeError(f"module 'deepcausal.discovery' has no attribute {name!r}")
