@@ -32,6 +32,20 @@ def test_causalvae_learns_concepts_and_intervenes() -> None:
         model.intervene(scenes.images[:2], {"sun": 1.0})
 
 
+def test_a_given_graph_is_the_only_support_of_the_causal_layer() -> None:
+    scenes = simulate_pendulum(64, random_state=2, size=32)
+    quick = TrainConfig(max_epochs=2, batch_size=32, progress=False)
+    graph = "light -> shadow_position; pendulum -> shadow_position"
+    model = CausalVAE(CONCEPTS, graph=graph, hidden=32, train_config=quick)
+    model.fit(scenes.images, scenes.labels)
+    A = model.adjacency_
+    allowed = {("light", "shadow_position"), ("pendulum", "shadow_position")}
+    assert all(A.loc[a, b] == 0 for a in CONCEPTS for b in CONCEPTS if (a, b) not in allowed)
+    assert set(model.learned_edges()) <= allowed
+    with pytest.raises(DataError, match="not concepts"):
+        CausalVAE(CONCEPTS, graph="sun -> light").fit(scenes.images, scenes.labels)
+
+
 def test_causalvae_bad_input_is_named() -> None:
     scenes = simulate_pendulum(10, random_state=1, size=32)
     with pytest.raises(NotFittedError):

@@ -44,12 +44,15 @@ class _Net(nn.Module):
             nn.ELU(), nn.ConvTranspose2d(32, c, 4, 2, 1),
         )  # fmt: skip
         self.A = nn.Parameter(torch.zeros(n, n))  # A[j, i]: weight of the edge j -> i
+        # the edges A may use: all but self-loops, or a given graph's (acyclic by construction)
+        self.support: Tensor
+        self.register_buffer("support", 1 - torch.eye(n))
         self.mask = nn.ModuleList(
             nn.Sequential(nn.Linear(n, 32), nn.ELU(), nn.Linear(32, 1)) for _ in range(n)
         )
 
     def adjacency(self) -> Tensor:
-        return self.A * (1 - torch.eye(self.A.shape[0], device=self.A.device))
+        return self.A * self.support
 
     def decode(self, z: Tensor) -> Tensor:
         grid = self.from_z(z).reshape(z.shape[0], 64, *self.small)
@@ -88,6 +91,8 @@ class CausalVAE:
         sparsity: L1 weight on ``A`` (among equally good DAGs, the sparser: the v-structure of
             two independent causes, rather than edges out of their common effect).
         hidden: width of the dense layers.
+        graph: a DAG over the concepts (a ``CausalGraph`` or its string) whose edges are the only
+            ones ``A`` may use: prior knowledge as a hard constraint; ``None`` learns the DAG.
         train_config: training settings.
         random_state: seed.
     """
@@ -103,10 +108,12 @@ class CausalVAE:
         label_weight: float = 10.0,
         sparsity: float = 0.05,
         hidden: int = 256,
+        graph: Any = None,
         train_config: TrainConfig | None = None,
         random_state: int | None = 0,
     ) -> None:
         self.concept_names = list(concept_names)
+        self.graph = graph
         self.prior_scale = prior_scale
         self.pixel_scale = pixel_scale
         self.threshold = threshold
@@ -136,6 +143,8 @@ class CausalVAE:
         n = len(self.concept_names)
         c, h, w = (int(s) for s in x.shape[1:])
         net = _Net((c, h, w), n, int(self.hidden))
+        if self.graph is not None:
+            net.support.copy_(self._support())
         xx = torch.as_tensor(x, dtype=torch.float32)
         uu = torch.as_tensor((u - self.u_mean_) / self.u_scale_, dtype=torch.float32)
         sigma2 = float(self.prior_scale) ** 2
@@ -178,6 +187,20 @@ class CausalVAE:
         self.net_ = net
         return self
 
+    def _support(self) -> Tensor:
+        from deepcausal.graph import as_graph
+
+        g = as_graph(self.graph)
+        unknown = [v for v in g.nodes if v not in self.concept_names]
+        if unknown:
+            raise DataError(
+                f"the graph names {unknown}, which are not concepts {self.concept_names}"
+            )
+        support = torch.zeros(len(self.concept_names), len(self.concept_names))
+        for a, b in g.directed_edges:
+            support[self.concept_names.index(a), self.concept_names.index(b)] = 1.0
+        return support
+
     # -- the learned model
     @property
     def adjacency_(self) -> pd.DataFrame:
@@ -187,7 +210,8 @@ class CausalVAE:
         return pd.DataFrame(A, index=self.concept_names, columns=self.concept_names)
 
     def learned_edges(self) -> list[tuple[str, str]]:
-        """The edges whose weight exceeds ``threshold`` in absolute value."""
+        """The edges whose weight exceeds ``threshold`` in absolute value (with a given
+        ``graph``, interventions use all of its edges, whatever their weight)."""
         A = self.adjacency_.to_numpy()
         names = self.concept_names
         return [
@@ -213,7 +237,8 @@ class CausalVAE:
         net = self.net_
         with torch.no_grad():
             A = net.adjacency()
-            kept = (A.abs() > self.threshold).float() * A
+            # a given graph is the DAG; a learned one is A's edges above the threshold
+            kept = A if self.graph is not None else (A.abs() > self.threshold).float() * A
             residual = z - net.mechanisms(z, kept)
             new = z.clone()
             set_ = [self.concept_names.index(k) for k in do]
