@@ -54,5 +54,5 @@ def test_causalvae_bad_input_is_named() -> None:
         CausalVAE([*CONCEPTS, "colour"]).fit(scenes.images, scenes.labels)
     with pytest.raises(DataError, match="10 images for 9 rows"):
         CausalVAE(CONCEPTS).fit(scenes.images, scenes.labels.head(9))
-    with pytest.raises(DataError, match=r"images must be \(n, C, H, W\)"):
-        CausalVAE(CONCEPTS).fit(scenes.images[:, 0], scenes.labels)
+    with pytest.raises(DataError, match=r"must be \(n, H, W\) or \(n, C, H, W\)"):
+        CausalVAE(CONCEPTS).fit(scenes.images[:, 0, 0], scenes.labels)

@@ -5,6 +5,7 @@ The simulators with exact ground truth live in :mod:`deepcausal.datasets`.
 
 from deepcausal.data._arrays import (
     array_columns,
+    check_images,
     flatten_arrays,
     image_table,
     read_images,
@@ -22,6 +23,7 @@ __all__ = [
     "Variable",
     "array_columns",
     "category_codes",
+    "check_images",
     "continuous_values",
     "flatten_arrays",
     "image_table",

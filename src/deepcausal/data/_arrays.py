@@ -22,7 +22,14 @@ import pandas as pd
 
 from deepcausal.errors import DataError
 
-__all__ = ["array_columns", "flatten_arrays", "image_table", "read_images", "stack_columns"]
+__all__ = [
+    "array_columns",
+    "check_images",
+    "flatten_arrays",
+    "image_table",
+    "read_images",
+    "stack_columns",
+]
 
 
 def array_columns(frame: pd.DataFrame) -> list[str]:
@@ -139,7 +146,7 @@ def read_images(path: str | os.PathLike[str], key: str | None = None) -> np.ndar
             arr = np.load(source, allow_pickle=False)
     except (OSError, ValueError) as exc:
         raise DataError(f"cannot read {source} as a NumPy array: {exc}") from None
-    return _as_images(arr, str(source))
+    return check_images(arr, str(source))
 
 
 def _read_pngs(folder: Path) -> np.ndarray:
@@ -165,7 +172,13 @@ def _read_pngs(folder: Path) -> np.ndarray:
     return np.stack(arrays)
 
 
-def _as_images(arr: np.ndarray, where: str) -> np.ndarray:
+def check_images(arr: np.ndarray, where: str = "images") -> np.ndarray:
+    """Images as float32 ``(n, C, H, W)`` (a grey ``(n, H, W)`` gets its channel axis).
+
+    Raises:
+        DataError: a non-numeric dtype, another number of axes, or NaN / infinite values.
+    """
+    arr = np.asarray(arr)
     if arr.dtype.kind not in "biuf":
         raise DataError(f"{where}: images must be numeric, got dtype {arr.dtype}")
     if arr.ndim == 3:
@@ -185,7 +198,7 @@ def image_table(table: pd.DataFrame, images: np.ndarray, name: str = "image") ->
     Raises:
         DataError: the counts differ, or ``name`` is already a column.
     """
-    arr = _as_images(np.asarray(images), name)
+    arr = check_images(np.asarray(images), name)
     if len(arr) != len(table):
         raise DataError(f"{len(arr)} images for a table of {len(table)} rows")
     if name in table.columns:

@@ -11,6 +11,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from deepcausal.data import check_images
 from deepcausal.errors import DataError, NotFittedError
 from deepcausal.nn import TrainConfig, seed_everything, train, validation_split
 
@@ -55,7 +56,7 @@ class ImagePredictor:
 
     def fit(self, images: np.ndarray, target: np.ndarray) -> ImagePredictor:
         """Train on images and their labels (or values)."""
-        x = self._check(images)
+        x = check_images(images)
         y = np.asarray(target).reshape(-1)
         if len(y) != len(x):
             raise DataError(f"{len(x)} images for {len(y)} targets")
@@ -110,7 +111,7 @@ class ImagePredictor:
     def _run(self, images: np.ndarray, module: nn.Module) -> np.ndarray:
         if not hasattr(self, "net_"):
             raise NotFittedError("this ImagePredictor is not fitted yet; call fit first")
-        x = self._check(images)
+        x = check_images(images)
         if x.shape[1:] != self.shape_:
             raise DataError(f"images of shape {x.shape[1:]}, but it was fitted on {self.shape_}")
         device = next(module.parameters()).device
@@ -121,12 +122,3 @@ class ImagePredictor:
                                      dtype=torch.float32, device=device)  # fmt: skip
                 out.append(module(xb).cpu().numpy())
         return np.concatenate(out).astype(np.float64)
-
-    @staticmethod
-    def _check(images: np.ndarray) -> np.ndarray:
-        x = np.asarray(images, dtype=np.float32)
-        if x.ndim != 4:
-            raise DataError(f"images must be (n, C, H, W), got shape {x.shape}")
-        if not np.isfinite(x).all():
-            raise DataError("the images hold NaN or infinite values")
-        return x

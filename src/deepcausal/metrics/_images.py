@@ -45,10 +45,6 @@ class ImageSCM(Protocol):
     def counterfactual(self, factual: pd.DataFrame, interventions: Mapping[str, Any]) -> Any: ...
 
 
-def _images(frame: pd.DataFrame, image: str, shape: tuple[int, ...]) -> np.ndarray:
-    return stack_columns(frame, image, shape)
-
-
 def _with_images(frame: pd.DataFrame, image: str, images: np.ndarray) -> pd.DataFrame:
     out = frame.drop(
         columns=[c for c in frame.columns if c == image or str(c).startswith(f"{image}[")]
@@ -80,12 +76,12 @@ def composition(
     """
     if cycles < 1:
         raise ValueError(f"cycles must be >= 1, got {cycles}")
-    start = _images(factual, image, shape)
+    start = stack_columns(factual, image, shape)
     current = factual
     out = []
     for _ in range(cycles):
         cf = scm.counterfactual(current, null_intervention(factual, parents))
-        images = _images(cf, image, shape)
+        images = stack_columns(cf, image, shape)
         out.append(float(np.abs(images - start).mean()))
         current = _with_images(factual, image, images)
     return np.asarray(out)
@@ -102,9 +98,11 @@ def reversibility(
     ``intervention`` and then the intervention back to the factual values (the second step
     starts from the first's counterfactual rows, every node at its counterfactual value)."""
     forward = scm.counterfactual(factual, dict(intervention))
-    there = _with_images(forward, image, _images(forward, image, shape))
+    there = _with_images(forward, image, stack_columns(forward, image, shape))
     back = scm.counterfactual(there, null_intervention(factual, list(intervention)))
-    return float(np.abs(_images(back, image, shape) - _images(factual, image, shape)).mean())
+    return float(
+        np.abs(stack_columns(back, image, shape) - stack_columns(factual, image, shape)).mean()
+    )
 
 
 def effectiveness(measured: np.ndarray, intended: np.ndarray) -> float:

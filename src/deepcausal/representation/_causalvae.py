@@ -13,6 +13,7 @@ import pandas as pd
 import torch
 from torch import Tensor, nn
 
+from deepcausal.data import check_images
 from deepcausal.discovery import expm_acyclicity
 from deepcausal.errors import DataError, NotFittedError
 from deepcausal.nn import TrainConfig, seed_everything, train, validation_split
@@ -127,7 +128,7 @@ class CausalVAE:
     # -- fitting
     def fit(self, images: np.ndarray, labels: pd.DataFrame) -> CausalVAE:
         """Train on images ``(n, C, H, W)`` in ``[0, 1]`` and their concept labels."""
-        x = self._check_images(images)
+        x = check_images(images)
         missing = [c for c in self.concept_names if c not in labels.columns]
         if missing:
             raise DataError(f"the labels lack the concept column(s) {missing}")
@@ -260,7 +261,7 @@ class CausalVAE:
     # -- helpers
     def _encode(self, images: np.ndarray) -> np.ndarray:
         self._check_fitted()
-        x = torch.as_tensor(self._check_images(images), dtype=torch.float32)
+        x = torch.as_tensor(check_images(images), dtype=torch.float32)
         net = self.net_
         n = len(self.concept_names)
         with torch.no_grad():
@@ -280,14 +281,6 @@ class CausalVAE:
             order += sorted(ready)
             remaining -= set(ready)
         return order
-
-    def _check_images(self, images: np.ndarray) -> np.ndarray:
-        x = np.asarray(images, dtype=np.float32)
-        if x.ndim != 4:
-            raise DataError(f"images must be (n, C, H, W), got shape {x.shape}")
-        if not np.isfinite(x).all():
-            raise DataError("the images hold NaN or infinite values")
-        return x
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "net_"):
