@@ -24,6 +24,12 @@ def add_parser(subparsers: Any) -> None:
     )
     parser.add_argument("data", help="CSV file with one column per node")
     add_table_arguments(parser)
+    parser.add_argument(
+        "--stream",
+        action="store_true",
+        help="read DATA (a Parquet file or a directory of them) in row groups instead of into "
+        "memory: for tables larger than memory",
+    )
     add_image_arguments(parser)
     parser.add_argument("--graph", required=True, help=GRAPH_HELP)
     parser.add_argument(
@@ -89,11 +95,19 @@ def run(args: argparse.Namespace) -> int:
     check_destination(args.out, "DeepSCM", overwrite=args.overwrite)
     if args.report:
         check_output_file(Path(args.report) / "index.html", inputs=[args.data, args.out])
-    data = attach_images(read_table_args(args.data, args), args)
-    with torch_threads(args.threads):
-        scm.fit(data)
-        scm.save(args.out, overwrite=args.overwrite)
-    print(f"fitted {len(scm.graph)} mechanisms on {len(data)} rows; saved to {args.out}")
+    if args.stream:
+        _check_streamable(args)
+        with torch_threads(args.threads):
+            scm.fit(args.data)
+            scm.save(args.out, overwrite=args.overwrite)
+        rows = scm.training_info_["streamed_rows"]
+    else:
+        data = attach_images(read_table_args(args.data, args), args)
+        with torch_threads(args.threads):
+            scm.fit(data)
+            scm.save(args.out, overwrite=args.overwrite)
+        rows = len(data)
+    print(f"fitted {len(scm.graph)} mechanisms on {rows} rows; saved to {args.out}")
     chosen = scm.selection_[scm.selection_["chosen"]].reset_index()
     for row in chosen.to_dict("records"):
         abduction = scm.mechanisms_[row["node"]].abduction
@@ -106,6 +120,25 @@ def run(args: argparse.Namespace) -> int:
 
         print(f"report: {fit_report(scm, data, args.report, seed=args.seed)}")
     return 0
+
+
+def _check_streamable(args: argparse.Namespace) -> None:
+    """``--stream`` reads Parquet only, and the options that need the table in memory are refused."""
+    from pathlib import Path
+
+    from deepcausal.errors import DataError
+
+    path = Path(args.data)
+    if path.is_file() and path.suffix.lower() not in (".parquet", ".pq"):
+        raise DataError(
+            f"--stream reads Parquet (a .parquet file or a directory of them), not {args.data!r}; "
+            "convert it, or drop --stream to read it into memory"
+        )
+    blocked = [
+        name for name, value in (("--report", args.report), ("--images", args.images)) if value
+    ]
+    if blocked:
+        raise DataError(f"{' and '.join(blocked)} need the table in memory; drop --stream")
 
 
 def _families(text: str) -> str | list[str]:

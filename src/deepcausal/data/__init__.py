@@ -13,11 +13,13 @@ from deepcausal.data._arrays import (
 )
 from deepcausal.data._encoder import TabularEncoder
 from deepcausal.data._schema import Schema
+from deepcausal.data._stream import ParquetSource, held_out
 from deepcausal.data._values import category_codes, continuous_values
 from deepcausal.data._variable import Kind, Variable
 
 __all__ = [
     "Kind",
+    "ParquetSource",
     "Schema",
     "TabularEncoder",
     "Variable",
@@ -26,6 +28,7 @@ __all__ = [
     "check_images",
     "continuous_values",
     "flatten_arrays",
+    "held_out",
     "image_table",
     "read_images",
     "stack_columns",

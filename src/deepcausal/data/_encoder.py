@@ -94,6 +94,23 @@ class TabularEncoder:
         self.mean_, self.std_ = mean, std
         return self
 
+    @classmethod
+    def from_statistics(
+        cls,
+        schema: Schema,
+        mean: Mapping[str, np.ndarray],
+        std: Mapping[str, np.ndarray],
+    ) -> TabularEncoder:
+        """A fitted encoder from each continuous variable's mean and standard deviation,
+        computed elsewhere (e.g. over the row groups of a table too large for memory)."""
+        return cls.from_dict(
+            {
+                "schema": schema.to_dict(),
+                "mean": {k: np.asarray(v).tolist() for k, v in mean.items()},
+                "std": {k: np.asarray(v).tolist() for k, v in std.items()},
+            }
+        )
+
     def encode(
         self, df: pd.DataFrame, columns: Iterable[str] | None = None
     ) -> dict[str, np.ndarray]:

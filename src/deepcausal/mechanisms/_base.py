@@ -217,6 +217,13 @@ class Mechanism(nn.Module, abc.ABC):
         """
         return None
 
+    def refine_parameters(self) -> list[nn.Parameter]:
+        """What further epochs over more rows train after a fit (the second stage of a streamed
+        fit, where the first fitted a sample): by default every parameter that takes gradients.
+        A family whose :meth:`prefit` froze a part it fitted on the sample overrides this to free
+        it again."""
+        return [p for p in self.parameters() if p.requires_grad]
+
     def config(self) -> dict[str, Any]:
         """The JSON-serialisable constructor arguments: ``{"name", "dim", "parent_dim", **hyper}``.
 

@@ -259,6 +259,25 @@ class AdditiveNoiseMechanism(Mechanism):
             p.requires_grad_(False)
         return []
 
+    def refine_parameters(self) -> list[nn.Parameter]:
+        """After :meth:`prefit` on a sample, further epochs train the noise density and, where
+        the prefit kept it, the MLP of ``f``; a polynomial's least-squares coefficients (a handful,
+        already precise on the sample) and the selection between polynomial and MLP stay as the
+        prefit left them."""
+        if self._hyper["regression"] != "lbfgs":
+            return super().refine_parameters()
+        free = list(self.noise_flow.parameters())
+        if self.net is None:
+            free += [p for p in (self.const,) if p is not None]
+        else:
+            last = self.net[-1]
+            kept = not isinstance(last, nn.Linear) or bool(last.weight.detach().abs().sum() > 0)
+            if self.linear is None or kept:
+                free += list(self.net.parameters())
+        for p in free:
+            p.requires_grad_(True)
+        return free
+
     def _noise_log_prob(self, u: Tensor) -> Tensor:
         z = (u - self.noise_loc) / self.noise_scale
         out: Tensor = self.noise_flow().log_prob(z) - torch.log(self.noise_scale).sum()

@@ -14,6 +14,7 @@ from deepcausal.nn._distance import energy_distance
 from deepcausal.nn._distributed import DataParallel, as_strategy
 from deepcausal.nn._mlp import MLP, Activation, activation
 from deepcausal.nn._objective import Batch, LossTerms, Objective, Step, total_loss
+from deepcausal.nn._rows import BatchStream
 from deepcausal.nn._strategy import SingleDevice, Strategy
 from deepcausal.nn._train import TrainConfig, minimise_lbfgs, train, validation_split
 
@@ -21,6 +22,7 @@ __all__ = [
     "MLP",
     "Activation",
     "Batch",
+    "BatchStream",
     "Callback",
     "DataParallel",
     "DeviceLike",

@@ -14,8 +14,9 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import torch
@@ -26,6 +27,7 @@ from deepcausal.nn._callbacks import Callback, EarlyStopping, ProgressBar, Train
 from deepcausal.nn._device import DeviceLike, derive_seed, seed_everything
 from deepcausal.nn._distributed import as_strategy
 from deepcausal.nn._objective import Batch, LossTerms, Objective, Step, total_loss
+from deepcausal.nn._rows import BatchStream
 from deepcausal.nn._strategy import Strategy
 
 logger = logging.getLogger(__name__)
@@ -80,7 +82,7 @@ class TrainConfig:
 def train(
     model: nn.Module,
     objective: Objective | LossFn,
-    tensors: Sequence[torch.Tensor],
+    tensors: Sequence[torch.Tensor] | BatchStream,
     config: TrainConfig | None = None,
     *,
     parameters: Sequence[nn.Parameter] | None = None,
@@ -94,7 +96,8 @@ def train(
         model: the module to train; it is moved to the configured device and left there.
         objective: an :class:`Objective`, or a loss function (a batch -> scalar or named terms)
             minimised over ``parameters`` and validated by itself.
-        tensors: tensors sharing their first dimension (rows).
+        tensors: tensors sharing their first dimension (rows), or a :class:`BatchStream` of
+            rows read piece by piece (it holds out its own rows; ``split`` must be ``None``).
         config: optimisation settings; defaults to :class:`TrainConfig`.
         parameters: with a loss function, the parameters to optimise (default: all of
             ``model``'s). An empty list only evaluates the loss (a one-entry history).
@@ -133,27 +136,45 @@ def train(
         obj = Objective.minimise(
             objective, list(parameters) if parameters is not None else list(model.parameters())
         )
-    n = _check_rows(tensors, description)
-
+    stream = tensors if isinstance(tensors, BatchStream) else None
     strategy = as_strategy(cfg.device)
     seed = seed_everything(strategy.common_seed(cfg.random_state))
     device = strategy.device
     model.to(device)
     rng = np.random.default_rng(seed)
 
-    if split is None:
-        train_idx, val_idx = _split(n, cfg.validation_fraction, rng)
+    if stream is not None:
+        if split is not None:
+            raise ValueError("a BatchStream holds out its own rows; pass split=None")
+        if strategy.world_size > 1:
+            raise DataError(
+                f"{description}: streamed rows train in one process; launch without torchrun, "
+                "or load the rows into memory to train data-parallel"
+            )
+        n_train = stream.n_train
+        train_data: list[torch.Tensor] = []
+        val_data = [t.to(device) for t in stream.validation()]
     else:
-        train_idx, val_idx = (torch.as_tensor(i, dtype=torch.long).cpu() for i in split)
-        if len(train_idx) == 0 or (len(train_idx) + len(val_idx)) > n:
-            raise DataError(f"{description}: the split does not fit {n} rows")
-    train_data = [t[train_idx].to(device) for t in tensors]
-    val_data = [t[val_idx].to(device) for t in tensors] if len(val_idx) else []
+        tensors = cast(Sequence[torch.Tensor], tensors)
+        n = _check_rows(tensors, description)
+        if split is None:
+            train_idx, val_idx = _split(n, cfg.validation_fraction, rng)
+        else:
+            train_idx, val_idx = (torch.as_tensor(i, dtype=torch.long).cpu() for i in split)
+            if len(train_idx) == 0 or (len(train_idx) + len(val_idx)) > n:
+                raise DataError(f"{description}: the split does not fit {n} rows")
+        n_train = len(train_idx)
+        train_data = [t[train_idx].to(device) for t in tensors]
+        val_data = [t[val_idx].to(device) for t in tensors] if len(val_idx) else []
+    if val_data and int(val_data[0].shape[0]) == 0:
+        val_data = []
     chunk = 4 * cfg.batch_size
 
     steps = [s for s in obj.steps if s.parameters]
     if not steps:  # nothing left to optimise (a stage before the loop fitted it): evaluate only
-        return _evaluate_only(model, obj, train_data, val_data, chunk, description, start)
+        return _evaluate_only(
+            model, obj, train_data or val_data, val_data, chunk, description, start
+        )
 
     optimisers = [
         torch.optim.AdamW(
@@ -164,7 +185,17 @@ def train(
         )
         for s in steps
     ]
-    batch_size = min(cfg.batch_size, len(train_idx))
+    batch_size = min(cfg.batch_size, n_train)
+
+    def epoch_batches() -> Iterator[tuple[Batch, float]]:
+        if stream is not None:
+            for batch in stream.batches(state.epoch, batch_size, rng):
+                yield tuple(t.to(device) for t in batch), 1.0
+            return
+        order = torch.as_tensor(rng.permutation(n_train), dtype=torch.long, device=device)
+        for idx, share in strategy.batches(order, batch_size):
+            yield tuple(t[idx] for t in train_data), share
+
     strategy.prepare(model, batch_size)
     validate = obj.validation if val_data else None
 
@@ -180,17 +211,16 @@ def train(
     for epoch in range(cfg.max_epochs):
         state.epoch = epoch
         model.train()
-        order = torch.as_tensor(rng.permutation(len(train_idx)), dtype=torch.long, device=device)
         totals = {s.name: 0.0 for s in steps}
         counts = {s.name: 0 for s in steps}
-        for b, (idx, share) in enumerate(strategy.batches(order, batch_size)):
-            batch = tuple(t[idx] for t in train_data)
+        for b, (batch, share) in enumerate(epoch_batches()):
+            rows = int(batch[0].shape[0])
             for step, optimiser in zip(steps, optimisers, strict=True):
                 if b % step.every:
                     continue
                 optimiser.zero_grad(set_to_none=True)
                 loss, error = None, None
-                if len(idx):  # a process may hold none of the last batch's rows
+                if rows:  # a process may hold none of the last batch's rows
                     try:
                         loss = _checked(step, step.loss(batch), description, epoch, b)
                         loss.backward()
@@ -205,8 +235,8 @@ def train(
                     torch.nn.utils.clip_grad_norm_(step.parameters, cfg.max_grad_norm)
                 optimiser.step()
                 if loss is not None:
-                    totals[step.name] += float(loss.detach()) * len(idx)
-                    counts[step.name] += len(idx)
+                    totals[step.name] += float(loss.detach()) * rows
+                    counts[step.name] += rows
         for step in steps:
             result.step_loss[step.name].append(
                 strategy.reduce_mean(totals[step.name], counts[step.name])

@@ -18,7 +18,6 @@ import math
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
-from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,7 +27,7 @@ import torch
 from torch import Tensor
 
 from deepcausal._effect import check_level, normal_effect
-from deepcausal.data import Schema, TabularEncoder, flatten_arrays
+from deepcausal.data import ParquetSource, Schema, TabularEncoder, flatten_arrays
 from deepcausal.errors import (
     DataError,
     GraphError,
@@ -39,8 +38,7 @@ from deepcausal.graph import CausalGraph, as_graph
 from deepcausal.mechanisms import (
     Mechanism,
 )
-from deepcausal.nn import DeviceLike, TrainConfig, TrainResult, as_strategy, validation_split
-from deepcausal.parallel import parallel_map
+from deepcausal.nn import DeviceLike, TrainConfig, TrainResult
 from deepcausal.scm._families import (
     MechanismSpec,
     build_mechanism,
@@ -49,7 +47,6 @@ from deepcausal.scm._families import (
     check_families,
 )
 from deepcausal.scm._features import feature_dim, features
-from deepcausal.scm._fit import DEFAULT_TRAINING, Candidate, NodeJob, fit_node
 from deepcausal.scm._input import checked_schema, numeric_values
 from deepcausal.scm._io import load_scm, save_scm
 from deepcausal.scm._latent import (
@@ -58,12 +55,13 @@ from deepcausal.scm._latent import (
     EffectPush,
     check_identified,
     confounded_components,
-    fit_components,
     latent_cliques,
     latent_key,
     refuse_counterfactual,
 )
+from deepcausal.scm._modular import fit_modular
 from deepcausal.scm._propagate import decode, encode_value, is_per_row, propagate
+from deepcausal.scm._stream import fit_streamed
 
 if TYPE_CHECKING:
     from deepcausal.estimators import Effect
@@ -114,6 +112,17 @@ class DeepSCM:
         (4, 3)
     """
 
+    # set by fit (deepcausal.scm._modular.fit_modular) and by load
+    schema_: Schema
+    encoder_: TabularEncoder
+    device_: torch.device
+    push_: EffectPush | None
+    mechanisms_: dict[str, Mechanism]
+    history_: dict[str, TrainResult]
+    selection_: pd.DataFrame
+    training_info_: dict[str, Any]
+    _sampling_seed: np.random.SeedSequence
+
     def __init__(
         self,
         graph: CausalGraph | str | os.PathLike[str],
@@ -147,11 +156,15 @@ class DeepSCM:
         self.n_jobs = n_jobs
         self.backend = backend
         self._interventions: dict[str, InterventionValue] = {}
+        self.stream_history_: TrainResult | None = None
         self._cut: tuple[tuple[str, str], ...] = ()
         self._check_mechanism_spec()
 
     # ------------------------------------------------------------------------------------ fitting
-    def fit(self, data: pd.DataFrame, *, push: EffectPush | None = None) -> DeepSCM:
+    def fit(
+        self, data: pd.DataFrame | str | os.PathLike[str] | ParquetSource, *,
+        push: EffectPush | None = None,
+    ) -> DeepSCM:  # fmt: skip
         """Fit every node's mechanism by maximum likelihood, one node at a time.
 
         The likelihood of a Markovian model factorises over nodes, so each mechanism is trained
@@ -159,7 +172,9 @@ class DeepSCM:
 
         Args:
             data: one row per unit and a column per node (other columns are left out, with a
-                :class:`~deepcausal.errors.DataWarning` that names them).
+                :class:`~deepcausal.errors.DataWarning` that names them); or a Parquet file or
+                directory (a path or a :class:`~deepcausal.data.ParquetSource`) too large for
+                memory, streamed in row groups (:func:`deepcausal.scm.fit_streamed`).
             push: on an ADMG, push an average effect up or down while the treatment's confounded
                 c-component fits (:class:`EffectPush`; what neural bounds do).
 
@@ -170,77 +185,13 @@ class DeepSCM:
         Raises:
             SchemaError: a node without a column, NaN or infinite values, values of the wrong type.
         """
+        if isinstance(data, str | os.PathLike | ParquetSource):
+            return fit_streamed(self, data)
         nodes = self.graph.nodes
         schema, data = checked_schema(data, nodes, self.schema)
         encoder = TabularEncoder(schema.subset(nodes)).fit(data)
         values = {k: torch.as_tensor(v) for k, v in encoder.encode(data, nodes).items()}
-
-        strategy = as_strategy(self.device)
-        device = strategy.device
-        base = self.training or DEFAULT_TRAINING
-        seeds = np.random.SeedSequence(self.random_state).spawn(len(nodes) + 1)
-        modules: dict[str, Mechanism] = {}
-        history: dict[str, TrainResult] = {}
-        self.schema_ = schema
-        self.encoder_ = encoder
-        self.device_ = device
-        self.push_ = push
-        candidates: list[Candidate] = []
-        confounded = {v for c in self._components for v in c}
-        jobs = []
-        for i, node in enumerate(self._order()):
-            if node in confounded:
-                continue  # fitted with its c-component below
-            node_seed = int(seeds[i].generate_state(1)[0])
-            config = replace(
-                base,
-                device=device,
-                progress=self.progress and base.progress,
-                random_state=node_seed,
-            )
-            jobs.append(
-                NodeJob(
-                    node,
-                    tuple(self._candidates(node)),
-                    partial(self._build_mechanism, node),
-                    values[node],
-                    self._parent_features(node, values, len(data)),
-                    config,
-                    validation_split(len(data), config),
-                    node_seed,
-                    device,
-                    stop_early=self._family_spec(node) == "auto",
-                    preferred=self.training is None,
-                )
-            )
-        for job, (mech, result, tried) in zip(
-            jobs,
-            parallel_map(
-                fit_node,
-                jobs,
-                n_jobs=self.n_jobs,
-                backend=self.backend,
-                description="DeepSCM",
-                progress=self.progress,
-            ),
-            strict=True,
-        ):
-            modules[job.node], history[job.node] = mech.to(device), result
-            candidates.extend(tried)
-        candidates += fit_components(
-            self, modules, history, values, replace(base, device=device), seeds[-1], push
-        )
-        selection = pd.DataFrame(
-            [vars(c) for c in candidates],
-            columns=["node", "family", "metric", "score", "seconds", "epochs", "chosen"],
-        ).set_index(["node", "family"])
-        self.selection_ = selection
-        self.training_info_ = strategy.describe()
-        self.mechanisms_ = modules
-        self.history_ = history
-        self.device_ = device
-        self._sampling_seed = np.random.SeedSequence(seeds[-1].generate_state(4).tolist())
-        return self
+        return fit_modular(self, schema, encoder, values, len(data), push)
 
     # --------------------------------------------------------------------------- rung 1 and 2
     def sample(self, n: int, random_state: int | None = None) -> pd.DataFrame:

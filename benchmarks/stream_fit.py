@@ -1,0 +1,188 @@
+"""DeepSCM on rows beyond memory: a 5-node SCM fitted to 10 million rows streamed from Parquet.
+
+The data is a nonlinear 5-node SCM with known equations (below), written in ``--files`` Parquet
+files of pyarrow's default row groups (``benchmarks/results/stream/``; the writer never holds more
+than one file's rows). Each fit runs in a fresh process, whose peak resident memory (``VmHWM``) is
+its own:
+
+* **streamed**: ``DeepSCM.fit(directory)``: the schema and the encoder from passes over the files,
+  an in-memory warm start on a 100,000-row sample, then ``--epochs`` epochs over every training row
+  (all five nodes in one pass per epoch), early stopping on at most 100,000 held-out rows;
+* **in memory** (the reference): ``pd.read_parquet`` of the first ``--memory-rows`` rows and
+  ``DeepSCM.fit(frame)`` with the same settings, the way a user without streaming would fit.
+
+Reported: wall time, peak memory, rows per second of the streamed epochs (training rows times
+epochs over their wall time), and the effect E[x5 | do(x2 = 1)] - E[x5 | do(x2 = 0)] against its
+true value (Monte Carlo over the known equations, 2 million draws).
+
+Targets (issue "Scale"): 10 million rows, peak resident memory under 2 GB.
+
+Usage::
+
+    nice .venv/bin/python benchmarks/stream_fit.py                    # 10M rows, ~15 minutes
+    nice .venv/bin/python benchmarks/stream_fit.py --rows 1000000     # a quick look
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "results"
+GRAPH = "x1 -> x2; x1 -> x3; x2 -> x3; x3 -> x4; x2 -> x5; x4 -> x5"
+
+
+def simulate(n: int, rng: np.random.Generator, do_x2: float | None = None) -> dict[str, np.ndarray]:
+    """The benchmark's SCM (additive noise, nonlinear mechanisms)."""
+    x1 = rng.normal(size=n)
+    x2 = np.tanh(1.5 * x1) + 0.5 * rng.normal(size=n) if do_x2 is None else np.full(n, do_x2)
+    x3 = x2 + 0.5 * np.sin(2.0 * x1) + 0.5 * rng.normal(size=n)
+    x4 = np.sin(x3) + 0.3 * x3 + 0.4 * rng.normal(size=n)
+    x5 = x4 + 0.5 * x2**2 + 0.5 * rng.normal(size=n)
+    return {"x1": x1, "x2": x2, "x3": x3, "x4": x4, "x5": x5}
+
+
+def true_effect() -> float:
+    rng = np.random.default_rng(12345)
+    treated = simulate(2_000_000, rng, do_x2=1.0)["x5"].mean()
+    control = simulate(2_000_000, rng, do_x2=0.0)["x5"].mean()
+    return float(treated - control)
+
+
+def write(folder: Path, rows: int, files: int) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    folder.mkdir(parents=True, exist_ok=True)
+    marker = folder / "_rows.json"
+    if marker.exists() and json.loads(marker.read_text()) == {"rows": rows, "files": files}:
+        return
+    for old in folder.glob("*.parquet"):
+        old.unlink()
+    rng = np.random.default_rng(0)
+    per_file = -(-rows // files)
+    for k in range(files):
+        n = min(per_file, rows - k * per_file)
+        pq.write_table(pa.table(simulate(n, rng)), folder / f"part-{k:03d}.parquet")
+    marker.write_text(json.dumps({"rows": rows, "files": files}))
+
+
+CHILD = textwrap.dedent(
+    """
+    import json, sys, time, warnings
+    warnings.simplefilter("ignore")
+    import pandas as pd, torch
+    torch.set_num_threads(2)
+    from deepcausal.nn import TrainConfig
+    from deepcausal.scm import DeepSCM
+
+    def status(key):
+        for line in open("/proc/self/status"):
+            if line.startswith(key):
+                return int(line.split()[1]) / 1024.0
+        return float("nan")
+
+    mode, folder, epochs, rows, graph = sys.argv[1:6]
+    training = TrainConfig(max_epochs=int(epochs), batch_size=4096, lr=2e-3, patience=3,
+                           progress=False, device="cpu")
+    scm = DeepSCM(graph, mechanisms="additive", training=training, random_state=0,
+                  progress=False)
+    before = status("VmRSS")
+    start = time.perf_counter()
+    if mode == "streamed":
+        scm.fit(folder)
+        n_rows = scm.training_info_["streamed_rows"]
+    else:
+        import pyarrow.dataset as pads
+        table = pads.dataset(folder, format="parquet").head(int(rows))
+        frame = table.to_pandas()
+        n_rows = len(frame)
+        scm.fit(frame)
+    seconds = time.perf_counter() - start
+    hist = scm.stream_history_
+    effect = scm.ate("x2", "x5", treated=1.0, control=0.0, n=200_000, random_state=0).value
+    out = {"mode": mode, "rows": n_rows, "seconds": seconds, "before_mb": before,
+           "peak_mb": status("VmHWM"), "effect": effect}
+    if hist is not None:
+        info = scm.training_info_
+        train_rows = info["streamed_rows"] - info["held_out_rows"]
+        out.update(stream_seconds=hist.seconds, epochs=hist.epochs,
+                   rows_per_second=train_rows * hist.epochs / hist.seconds,
+                   held_out=info["held_out_rows"], warm=info["warm_start_rows"])
+    print(json.dumps(out))
+    """
+)
+
+
+def run_child(mode: str, folder: Path, epochs: int, rows: int) -> dict[str, float]:
+    proc = subprocess.run(
+        [sys.executable, "-c", CHILD, mode, str(folder), str(epochs), str(rows), GRAPH],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"{mode} fit failed:\n{proc.stderr[-3000:]}")
+    result: dict[str, float] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rows", type=int, default=10_000_000)
+    parser.add_argument("--files", type=int, default=10)
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--memory-rows", type=int, default=1_000_000)
+    parser.add_argument("--output", type=Path, default=RESULTS / "stream_fit.md")
+    args = parser.parse_args(argv)
+
+    folder = RESULTS / "stream"
+    start = time.perf_counter()
+    write(folder, args.rows, args.files)
+    print(f"data: {args.rows:,} rows in {folder} ({time.perf_counter() - start:.0f} s)")
+    truth = true_effect()
+    rows = []
+    for mode in ("streamed", "in memory"):
+        res = run_child(mode, folder, args.epochs, args.memory_rows)
+        rows.append(res)
+        print(json.dumps(res))
+    lines = [
+        f"Command: `nice .venv/bin/python benchmarks/stream_fit.py --rows {args.rows} "
+        f"--epochs {args.epochs}` (true effect {truth:.3f})",
+        "",
+        "| fit | rows | seconds | peak RSS (MB) | RSS before fit (MB) | rows/s (streamed "
+        "epochs) | effect (truth " + f"{truth:.3f}) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        rate = f"{r['rows_per_second']:,.0f}" if "rows_per_second" in r else "-"
+        lines.append(
+            f"| {r['mode']} | {int(r['rows']):,} | {r['seconds']:.0f} | {r['peak_mb']:.0f} | "
+            f"{r['before_mb']:.0f} | {rate} | {r['effect']:.3f} |"
+        )
+    stream = rows[0]
+    lines += [
+        "",
+        f"- streamed: {int(stream['epochs'])} epoch(s) over the training rows in "
+        f"{stream['stream_seconds']:.0f} s; warm start on {int(stream['warm']):,} rows; "
+        f"{int(stream['held_out']):,} held out.",
+        f"- target peak RSS < 2,048 MB: {'met' if stream['peak_mb'] < 2048 else 'NOT met'} "
+        f"({stream['peak_mb']:.0f} MB).",
+    ]
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.path = [p for p in sys.path if Path(p or ".").resolve() != HERE]
+    raise SystemExit(main())
