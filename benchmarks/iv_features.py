@@ -19,7 +19,10 @@ Two more columns per network, to explain the estimate:
   the feature's curvature.
 
 Targets (docs/benchmarks.md): |corr(feature, attribute)| ≥ 0.9 and the effect within 10% of the
-truth, where OLS on the attribute is biased by ≥ 30%.
+truth, where OLS on the attribute is biased by ≥ 30%. The effect the instruments identify is the
+marginal one (a linear first stage sees the feature only through its projection on them, so the
+feature's curvature, and with it a finite edit's worth, is not identified); the one-pixel column
+shows what a finite edit inherits from that curvature.
 
 Usage::
 

@@ -15,7 +15,9 @@ the data and a small warm-up fit), so the interpreter, torch and lazy imports ar
   the ensemble, no bootstrap.
 
 The slope is the least-squares fit of log(cost) on log(size): 1 means linear growth. The figure
-goes to ``docs/figures/scaling.png`` and the table to ``benchmarks/results/scaling.md``.
+goes to ``docs/figures/scaling.png``, the table to ``benchmarks/results/scaling.md``, and the
+curves to ``src/deepcausal/report/scaling_reference.json``, which the HTML reports draw in their
+cost appendix (``--reference-only`` rewrites that file from the last results without running).
 
 Usage::
 
@@ -26,6 +28,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
 import os
 import subprocess
@@ -38,6 +41,7 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
 FIGURE = HERE.parent / "docs" / "figures" / "scaling.png"
+REFERENCE = HERE.parent / "src" / "deepcausal" / "report" / "scaling_reference.json"
 
 #: The child's code: build the problem, note the resident memory, fit, report.
 CHILD = textwrap.dedent(
@@ -180,16 +184,44 @@ def plot(curves: dict[str, list[dict[str, float | str]]], path: Path) -> None:
     os.replace(tmp, path)
 
 
+def write_reference(curves: dict[str, list[dict[str, float | str]]], measured: str) -> None:
+    """The curves the HTML reports draw in their cost appendix (``deepcausal.report``), with the
+    date and the machine they were measured on."""
+    from deepcausal._atomic import atomic_write_text
+
+    reference = {
+        "source": "benchmarks/scaling.py",
+        "measured": measured,
+        "machine": f"{os.cpu_count()} CPU cores, no GPU",
+        "curves": {
+            task: [[float(r["size"]), float(r["seconds"]), float(r["memory_mb"])] for r in rows]
+            for task, rows in curves.items()
+        },
+    }
+    atomic_write_text(REFERENCE, json.dumps(reference, indent=1) + "\n")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--ds", type=int, nargs="+", default=[10, 20, 50, 100, 200])
     parser.add_argument("--ns", type=int, nargs="+", default=[1000, 3000, 10_000, 30_000, 100_000])
     parser.add_argument("--only", nargs="+", default=["discovery", "deepscm", "tarnet", "deepiv"])
+    parser.add_argument(
+        "--reference-only",
+        action="store_true",
+        help="rewrite the reports' reference curves from the last results/scaling.json, no runs",
+    )
     args = parser.parse_args()
+    if args.reference_only:
+        last = RESULTS / "scaling.json"
+        measured = datetime.date.fromtimestamp(last.stat().st_mtime).isoformat()
+        write_reference(json.loads(last.read_text()), measured)
+        return
     curves: dict[str, list[dict[str, float | str]]] = {}
     for task in args.only:
         sizes = args.ds if task == "discovery" else args.ns
         curves[task] = [point(task, s) for s in sizes]
+    write_reference(curves, datetime.date.today().isoformat())
     text = table(curves)
     print(text)
     from deepcausal._atomic import atomic_write_text

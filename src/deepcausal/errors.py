@@ -15,6 +15,7 @@ __all__ = [
     "DeepCausalError",
     "GraphError",
     "KnowledgeError",
+    "MemoryLimitError",
     "ModelFileError",
     "NotFittedError",
     "NotIdentifiable",
@@ -75,6 +76,10 @@ class OutputError(DeepCausalError, OSError):
 
 class KnowledgeError(DeepCausalError, ValueError):
     """Contradictory or malformed prior knowledge for causal discovery."""
+
+
+class MemoryLimitError(DeepCausalError, MemoryError):
+    """A computation needs more device memory than there is; the message says how much."""
 
 
 class ConvergenceWarning(UserWarning):

@@ -60,7 +60,10 @@ def test_learn_fit_ask_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert abs(effect["value"] - 1.5) < 5 * effect["std_error"]
     discover_page = _page_is_whole(r / "discover" / "index.html")
     assert "bootstrap resamples" in discover_page and "causal sufficiency" in discover_page
-    assert "The mechanisms" in _page_is_whole(r / "fit" / "index.html")
+    fit_page = _page_is_whole(r / "fit" / "index.html")
+    assert "The mechanisms" in fit_page and "Appendix: cost" in fit_page
+    assert (r / "fit" / "cost-deepscm.png").is_file()
+    assert "Appendix: cost" not in discover_page  # PC: no reference curve
     assert "do(t=1)" in _page_is_whole(r / "sample" / "index.html")
     cf_page = _page_is_whole(r / "counterfactual" / "index.html")
     assert "Abduction per node" in cf_page and "exact" in cf_page

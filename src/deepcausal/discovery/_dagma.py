@@ -44,7 +44,13 @@ from deepcausal.discovery._acyclicity import (
     logdet_acyclicity,
 )
 from deepcausal.discovery._knowledge import Knowledge
-from deepcausal.discovery._notears import LinearLoss, _Ops, check_binary, linear_backend
+from deepcausal.discovery._notears import (
+    LinearLoss,
+    _Ops,
+    check_binary,
+    linear_backend,
+    memory_guard,
+)
 from deepcausal.discovery._notears_mlp import NodewiseMLP, penalty_weights
 from deepcausal.discovery._result import DiscoveryResult, finalize_weighted
 from deepcausal.nn import TrainConfig, resolve_device, torch_generator, train
@@ -55,6 +61,7 @@ logger = logging.getLogger(__name__)
 
 _DEFAULT_S = (1.0, 0.9, 0.8, 0.7, 0.6)
 _M_MATRIX_TOL = -1e-16  # entries of (sI - W*W)^{-1} below this mean W left the domain
+_M_MATRIX_TOL_SINGLE = -1e-5  # the same in float32, whose rounding leaves ~1e-7 negatives
 
 
 def dagma(
@@ -75,6 +82,7 @@ def dagma(
     checkpoint: int = 1000,
     tol: float = 1e-6,
     device: str = "auto",
+    precision: str = "auto",
 ) -> DiscoveryResult:
     """Linear DAGMA (Bello et al. 2022) with the least-squares or logistic score and an L1 penalty.
 
@@ -97,8 +105,11 @@ def dagma(
         lr: Adam step size.
         checkpoint: check the relative change of the objective every this many iterations.
         tol: a problem ends when that relative change is below ``tol``.
-        device: ``"auto"`` (the GPU when there is one and ``d >= 100``, else NumPy on the CPU),
-            ``"cpu"`` or ``"cuda[:i]"``.
+        device: ``"auto"`` (the GPU when there is one and ``d >= 100``, else the CPU: NumPy
+            below 300 variables, torch from there on), ``"cpu"`` or ``"cuda[:i]"``.
+        precision: ``"auto"`` (float32 on a GPU, float64 on the CPU), ``"float32"`` or
+            ``"float64"``. In float32 the domain check allows rounding-size negative entries of
+            the inverse, and the stopping rule scores its checkpoints in float64.
 
     Returns:
         A :class:`~deepcausal.discovery.DiscoveryResult` with diagnostics ``loss`` (the score),
@@ -124,25 +135,28 @@ def dagma(
     X = data.to_numpy(dtype=np.float64)
     if loss == "logistic":
         check_binary(X, columns)
-    solver = _LinearDagma(
-        X,
-        knowledge.forbidden_mask(columns),
-        knowledge.required_mask(columns),
-        loss=loss,
-        lambda1=lambda1,
-        checkpoint=checkpoint,
-        tol=tol,
-        device=linear_backend(device, len(columns)),
-    )
-    W = solver.fit(
-        T=T,
-        mu_init=mu_init,
-        mu_factor=mu_factor,
-        s=s_list,
-        warm_iter=warm_iter,
-        max_iter=max_iter,
-        lr=lr,
-    )
+    backend = linear_backend(device, len(columns))
+    with memory_guard("dagma", *X.shape, loss, backend):
+        solver = _LinearDagma(
+            X,
+            knowledge.forbidden_mask(columns),
+            knowledge.required_mask(columns),
+            loss=loss,
+            lambda1=lambda1,
+            checkpoint=checkpoint,
+            tol=tol,
+            device=backend,
+            single=_single(precision, backend),
+        )
+        W = solver.fit(
+            T=T,
+            mu_init=mu_init,
+            mu_factor=mu_factor,
+            s=s_list,
+            warm_iter=warm_iter,
+            max_iter=max_iter,
+            lr=lr,
+        )
     return finalize_weighted(
         W,
         columns,
@@ -151,6 +165,15 @@ def dagma(
         knowledge=knowledge,
         diagnostics=solver.diagnostics(W),
     )
+
+
+def _single(precision: str, backend: torch.device | None) -> bool:
+    """Whether a linear solver computes in float32: ``"auto"`` on a GPU, never on the CPU."""
+    if precision not in ("auto", "float32", "float64"):
+        raise ValueError(f"precision must be 'auto', 'float32' or 'float64', got {precision!r}")
+    if precision == "auto":
+        return backend is not None and backend.type == "cuda"
+    return precision == "float32"
 
 
 def _check_schedule(
@@ -201,8 +224,15 @@ class _LinearDagma:
         checkpoint: int,
         tol: float,
         device: torch.device | None,
+        single: bool = False,
     ) -> None:
-        self.xp = _Ops(device)
+        self.xp = _Ops(device, single)
+        self.domain_tol = _M_MATRIX_TOL_SINGLE if single else _M_MATRIX_TOL
+        if single:  # a float64 twin on the CPU scores the checkpoints
+            self._double = _LinearDagma(
+                X, forbidden, required, loss=loss, lambda1=lambda1, checkpoint=checkpoint,
+                tol=tol, device=None,
+            )  # fmt: skip
         self.n, self.d = X.shape
         self.loss = loss
         self.lambda1 = lambda1
@@ -235,6 +265,10 @@ class _LinearDagma:
         return self.X.T @ self.xp.sigmoid(self.X @ W) / self.n - self.cov
 
     def objective(self, W: Any, mu: float, s: float) -> float:
+        """The central-path objective, in float64 whatever the solver's precision (its relative
+        change decides when a problem ends, at a tolerance near float32's resolution)."""
+        if self.xp.single:
+            return self._double.objective(self._double.xp.asarray(self.xp.numpy(W)), mu, s)
         value, _ = self.score(W)
         h, _, _ = dagma_h_and_grad(W, s)
         return mu * (value + float((self.l1 * abs(W)).sum())) + h
@@ -249,7 +283,7 @@ class _LinearDagma:
         grad: Any | None = None
         for it in range(1, max_iter + 1):
             g_h, inv = dagma_grad(W, s)
-            while bool((inv < _M_MATRIX_TOL).any()):
+            while bool((inv < self.domain_tol).any()):
                 # W left the M-matrix domain: undo the step, halve it, retry
                 if it == 1 or s <= 0.9 or grad is None:
                     return W, False

@@ -1,6 +1,7 @@
 """HTML reports and plots: the report of each command-line job, and the figures they share."""
 
 from deepcausal.report._bounds import bounds_report
+from deepcausal.report._cost import cost_appendix, reference_curves
 from deepcausal.report._effect import effect_report
 from deepcausal.report._graph_plot import graph_png, plot_graph
 from deepcausal.report._html import Report
@@ -18,6 +19,7 @@ from deepcausal.report._synthetic import synthesis_report
 __all__ = [
     "Report",
     "bounds_report",
+    "cost_appendix",
     "counterfactual_report",
     "discovery_report",
     "edge_stability",
@@ -29,6 +31,7 @@ __all__ = [
     "plot_interventional",
     "plot_marginals",
     "provenance",
+    "reference_curves",
     "sample_report",
     "synthesis_report",
 ]

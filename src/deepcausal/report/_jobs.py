@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from deepcausal._version import __version__
+from deepcausal.report._cost import cost_appendix
 from deepcausal.report._html import Report
 
 if TYPE_CHECKING:
@@ -149,6 +150,8 @@ def discovery_report(
         report.figure(_stability_plot(result, stability), "stability")
     else:
         report.text("Edge stability was not computed (discover --stability N reruns N resamples).")
+    if result.method == "dagma":  # the method of the reference cost curve
+        cost_appendix(report, "discovery", data.shape[1], result.wall_time, "linear DAGMA")
     provenance(report, seed)
     return report.write(out)
 
@@ -215,6 +218,8 @@ def fit_report(scm: DeepSCM, data: pd.DataFrame, out: str | Path, *, seed: int |
         "marginals",
         "Each column's distribution in the data and in samples from the fitted model.",
     )
+    seconds = float(scm.selection_["seconds"].sum())
+    cost_appendix(report, "deepscm", len(data), seconds, "fitting the mechanisms")
     provenance(report, seed)
     return report.write(out)
 
