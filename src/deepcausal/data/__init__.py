@@ -13,13 +13,14 @@ from deepcausal.data._arrays import (
 )
 from deepcausal.data._encoder import TabularEncoder
 from deepcausal.data._schema import Schema
-from deepcausal.data._stream import ParquetSource, held_out
+from deepcausal.data._stream import ParquetSource, RunningMoments, held_out
 from deepcausal.data._values import category_codes, continuous_values
 from deepcausal.data._variable import Kind, Variable
 
 __all__ = [
     "Kind",
     "ParquetSource",
+    "RunningMoments",
     "Schema",
     "TabularEncoder",
     "Variable",

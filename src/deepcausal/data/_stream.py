@@ -27,7 +27,7 @@ from deepcausal.data._schema import Schema
 from deepcausal.data._variable import Kind
 from deepcausal.errors import DataError, SchemaError
 
-__all__ = ["ParquetSource", "held_out"]
+__all__ = ["ParquetSource", "RunningMoments", "held_out"]
 
 #: Distinct values tracked per column in the schema pass; a column with more is not discrete.
 _MAX_TRACKED = 64
@@ -204,14 +204,14 @@ class ParquetSource:
         """A :class:`TabularEncoder` for ``schema`` fitted over every row group, each validated
         against the schema on the way (a bad row group raises :class:`SchemaError` naming the
         column and the table rows)."""
-        moments: dict[str, _Moments] = {}
+        moments: dict[str, RunningMoments] = {}
         cols = list(schema.columns)
         for _, frame in self.frames(cols):
             schema.validate(frame)
             for var in schema.values():
                 if var.kind == "continuous":
                     block = frame[list(var.columns)].to_numpy(dtype=np.float64)
-                    moments.setdefault(var.name, _Moments(var.dim)).add(block)
+                    moments.setdefault(var.name, RunningMoments(var.dim)).add(block)
         mean = {k: m.mean for k, m in moments.items()}
         std = {k: m.std(pooled=len(schema[k].shape) == 3) for k, m in moments.items()}
         for name in mean:
@@ -220,9 +220,16 @@ class ParquetSource:
         return TabularEncoder.from_statistics(schema, mean, std)
 
 
-class _Moments:
-    """Running count, mean and sum of squared deviations of ``(n, dim)`` blocks (Chan, Golub &
-    LeVeque 1979)."""
+class RunningMoments:
+    """Running count, mean and sum of squared deviations of ``(n, dim)`` blocks, merged block by
+    block (Chan, Golub & LeVeque 1979), so a pass over a table gives its exact moments.
+
+    >>> m = RunningMoments(1)
+    >>> for block in (np.array([[1.0], [2.0]]), np.array([[3.0], [4.0], [5.0]])):
+    ...     m.add(block)
+    >>> m.n, float(m.mean[0]), round(float(m.std()[0]), 6), round(float(np.std([1, 2, 3, 4, 5])), 6)
+    (5, 3.0, 1.414214, 1.414214)
+    """
 
     def __init__(self, dim: int) -> None:
         self.n = 0

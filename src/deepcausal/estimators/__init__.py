@@ -41,6 +41,7 @@ from deepcausal.estimators._refute import (
 )
 from deepcausal.estimators._regression import RegressionAdjustment
 from deepcausal.estimators._search import EffectSearch, nearest_neighbour_effects
+from deepcausal.estimators._stream import StreamedFit, fit_streamed
 from deepcausal.estimators._tarnet import CFR_TRAINING, CFRNet, TARNet
 
 __all__ = [
@@ -74,12 +75,14 @@ __all__ = [
     "Refutation",
     "RefutationReport",
     "RegressionAdjustment",
+    "StreamedFit",
     "TARNet",
     "TwoStageLeastSquares",
     "WeakInstrumentWarning",
     "check_level",
     "estimate_effect",
     "first_stage_f",
+    "fit_streamed",
     "nearest_neighbour_effects",
     "normal_effect",
     "overlap_summary",

@@ -21,7 +21,7 @@ import numpy as np
 from sklearn.base import BaseEstimator
 
 from deepcausal._effect import Effect, _label, check_level, normal_effect
-from deepcausal.errors import DataError, NotFittedError
+from deepcausal.errors import CapabilityError, DataError, NotFittedError
 from deepcausal.estimators._overlap import check_overlap as _check_overlap
 from deepcausal.estimators._validation import (
     FitData,
@@ -162,6 +162,10 @@ class BaseEffectEstimator(BaseEstimator, ABC):
     def _predict_outcomes(self, X: np.ndarray) -> np.ndarray:
         """Potential outcomes for validated covariates, shape ``(n, k)``."""
 
+    def _streamed_effect(self, estimand: Estimand, level: float) -> Effect:
+        """The effect of a fit streamed from a table beyond memory (neural estimators)."""
+        raise CapabilityError(f"{self.method_name} cannot be fitted to a streamed table")
+
     @abstractmethod
     def _average(self, estimand: Estimand, arm: int, level: float) -> Effect:
         """The ATE or ATT of arm code ``arm`` against code 0 on the fit data."""
@@ -172,6 +176,12 @@ class BaseEffectEstimator(BaseEstimator, ABC):
         self._check_fitted()
         level = check_level(level)
         a = self._arm_index(arm)
+        streamed = getattr(self, "streamed_", None)
+        if streamed is not None:  # fitted to a table beyond memory: its scoring pass's effect
+            name = streamed.treatment
+            contrast = f"{name}={_label(self.classes_[1])} vs {name}={_label(self.classes_[0])}"
+            effect = self._streamed_effect(estimand, level)
+            return replace(effect, contrast=f"{contrast} (control)", n=streamed.n_rows)
         name = self.fit_data_.treatment_name
         contrast = (
             f"{name}={_label(self.classes_[a])} vs {name}={_label(self.classes_[0])} (control)"
@@ -185,7 +195,7 @@ class BaseEffectEstimator(BaseEstimator, ABC):
         return f"{estimand}({_label(self.classes_[arm])} vs {_label(self.classes_[0])})"
 
     def _check_fitted(self) -> None:
-        if not hasattr(self, "fit_data_"):
+        if not hasattr(self, "fit_data_") and not hasattr(self, "streamed_"):
             raise NotFittedError(
                 f"this {type(self).__name__} is not fitted yet; call fit(X, t, y) first"
             )

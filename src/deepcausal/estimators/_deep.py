@@ -9,6 +9,7 @@ computes its full objective on a mini-batch.
 from __future__ import annotations
 
 import dataclasses
+import math
 from abc import abstractmethod
 from collections.abc import Sequence
 from typing import ClassVar, Literal
@@ -17,7 +18,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from deepcausal.estimators._base import BaseEffectEstimator
+from deepcausal._effect import normal_effect
+from deepcausal.errors import CapabilityError
+from deepcausal.estimators._base import BaseEffectEstimator, Effect, Estimand
 from deepcausal.estimators._validation import FitData, OutcomeType, resolve_outcome_type
 from deepcausal.nn import MLP, Activation, TrainConfig, TrainResult, seed_everything, train
 from deepcausal.nn import activation as activation_module
@@ -179,6 +182,23 @@ class NeuralEffectEstimator(BaseEffectEstimator):
             return self._objective(net, xb, tb, yb)
 
         return net, train(net, loss_fn, [x, t, y], cfg, description=type(self).__name__)
+
+    def _streamed_effect(self, estimand: Estimand, level: float) -> Effect:
+        """The ATE of :func:`~deepcausal.estimators.fit_streamed`: the mean of the scores of its
+        scoring pass (DragonNet's AIPW scores) with their Wald interval."""
+        fit = self.streamed_
+        if estimand != "ATE":
+            raise CapabilityError(
+                f"a streamed {self.method_name} estimates the ATE only, not the {estimand}"
+            )
+        if not math.isfinite(fit.score_var):
+            raise CapabilityError(
+                f"a streamed {self.method_name} has no interval: its interval comes from bootstrap "
+                "refits in memory; stream a DragonNet (AIPW from its heads), or load the rows"
+            )
+        method = f"{self.method_name}, AIPW from its heads (streamed, {fit.n_rows:,} rows)"
+        se = math.sqrt(fit.score_var / fit.n_rows)
+        return normal_effect(fit.score_mean, se, level=level, method=method, estimand=estimand)
 
     def _forward_numpy(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
         """Standardised-scale head outputs and propensity logits for raw covariates."""
