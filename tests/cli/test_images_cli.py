@@ -25,10 +25,14 @@ def _data(tmp_path, n: int = 80):  # type: ignore[no-untyped-def]
 def test_fit_and_counterfactual_with_images(tmp_path, capsys) -> None:
     csv, npy = _data(tmp_path)
     model = tmp_path / "model"
+    report = tmp_path / "report"
     code = main(["fit", str(csv), "--images", str(npy), "--graph", "t -> image", "--out",
-                 str(model), "--epochs", "2", "--no-progress"])  # fmt: skip
+                 str(model), "--epochs", "2", "--no-progress", "--report", str(report)])  # fmt: skip
     assert code == 0
     assert "conv-vae" in capsys.readouterr().out
+    page = (report / "index.html").read_text()
+    assert "the first 8 images of the data beside 8 sampled from the model" in page
+    assert (report / "images-image.png").is_file() and (report / "marginals.png").is_file()
     factual = tmp_path / "factual.csv"
     pd.read_csv(csv).head(5).to_csv(factual, index=False)
     np.save(tmp_path / "factual.npy", np.load(npy)[:5])

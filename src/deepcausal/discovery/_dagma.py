@@ -228,10 +228,10 @@ class _LinearDagma:
     ) -> None:
         self.xp = _Ops(device, single)
         self.domain_tol = _M_MATRIX_TOL_SINGLE if single else _M_MATRIX_TOL
-        if single:  # a float64 twin on the CPU scores the checkpoints
+        if single:  # a float64 twin on the same device scores the checkpoints
             self._double = _LinearDagma(
                 X, forbidden, required, loss=loss, lambda1=lambda1, checkpoint=checkpoint,
-                tol=tol, device=None,
+                tol=tol, device=device,
             )  # fmt: skip
         self.n, self.d = X.shape
         self.loss = loss
@@ -268,7 +268,8 @@ class _LinearDagma:
         """The central-path objective, in float64 whatever the solver's precision (its relative
         change decides when a problem ends, at a tolerance near float32's resolution)."""
         if self.xp.single:
-            return self._double.objective(self._double.xp.asarray(self.xp.numpy(W)), mu, s)
+            W64 = W.double() if isinstance(W, torch.Tensor) else W.astype(np.float64)
+            return self._double.objective(W64, mu, s)
         value, _ = self.score(W)
         h, _, _ = dagma_h_and_grad(W, s)
         return mu * (value + float((self.l1 * abs(W)).sum())) + h

@@ -9,12 +9,11 @@ import numpy as np
 from deepcausal.estimators._base import BaseEffectEstimator, Effect, Estimand, influence_effect
 from deepcausal.estimators._nuisance import (
     check_learner,
+    cross_fit,
     default_outcome_model,
     default_propensity_model,
     folds,
-    fresh,
     predict_mean,
-    predict_proba_arms,
     seeds,
 )
 from deepcausal.estimators._overlap import check_overlap, clip_propensity
@@ -136,14 +135,14 @@ class AIPW(BaseEffectEstimator):
             models = []
             for a in range(k):
                 rows = train[t[train] == a]
-                m = fresh(self.outcome_model, default_outcome_model(), next(s))
-                m.fit(X[rows], y[rows])
-                mu[test, a] = predict_mean(m, X[test])
+                m, mu[test, a] = cross_fit(
+                    self.outcome_model, default_outcome_model(), X, y, rows, test, next(s)
+                )
                 models.append(m)
             self.outcome_models_.append(models)
-            p = fresh(self.propensity_model, default_propensity_model(), next(s))
-            p.fit(X[train], t[train])
-            e[test] = predict_proba_arms(p, X[test], k)
+            p, e[test] = cross_fit(
+                self.propensity_model, default_propensity_model(), X, t, train, test, next(s), k
+            )
             self.propensity_models_.append(p)
         check_overlap(e, t, clip=self.clip, method=self.method_name, strict=data.strict_overlap)
         self.mu_ = mu

@@ -12,10 +12,10 @@ from deepcausal.estimators._aipw import AIPW
 from deepcausal.estimators._base import BaseEffectEstimator, Effect, Estimand, normal_effect
 from deepcausal.estimators._nuisance import (
     check_learner,
+    cross_fit,
     default_outcome_model,
     default_propensity_model,
     folds,
-    fresh,
     predict_mean,
     predict_proba_arms,
     seeds,
@@ -144,12 +144,12 @@ class DML(BaseEffectEstimator):
         self.treatment_models_: list[Any] = []
         s = iter(model_seeds)
         for train, test in folds(t, int(self.n_folds), split_seed):
-            m_y = fresh(self.outcome_model, default_outcome_model(), next(s))
-            m_y.fit(X[train], y[train])
-            ell[test] = predict_mean(m_y, X[test])
-            m_t = fresh(self.treatment_model, default_propensity_model(), next(s))
-            m_t.fit(X[train], t[train])
-            e[test] = predict_proba_arms(m_t, X[test], 2)
+            m_y, ell[test] = cross_fit(
+                self.outcome_model, default_outcome_model(), X, y, train, test, next(s)
+            )
+            m_t, e[test] = cross_fit(
+                self.treatment_model, default_propensity_model(), X, t, train, test, next(s), 2
+            )
             self.outcome_models_.append(m_y)
             self.treatment_models_.append(m_t)
         check_overlap(e, t, clip=0.01, method=self.method_name, strict=data.strict_overlap)

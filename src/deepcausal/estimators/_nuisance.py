@@ -93,6 +93,27 @@ def predict_proba_arms(model: Any, X: np.ndarray, n_arms: int) -> np.ndarray:
     return out
 
 
+def cross_fit(
+    learner: Any,
+    default: Any,
+    X: np.ndarray,
+    target: np.ndarray,
+    train: np.ndarray,
+    test: np.ndarray,
+    seed: int,
+    n_arms: int = 0,
+) -> tuple[Any, np.ndarray]:
+    """One fold of cross-fitting: a fresh copy of ``learner`` (``default`` when it is ``None``),
+    seeded with ``seed``, fitted on the rows ``train`` and predicting the rows ``test``: the mean
+    (:func:`predict_mean`), or with ``n_arms`` the arm probabilities (:func:`predict_proba_arms`).
+    Returns the fitted model and its predictions."""
+    model = fresh(learner, default, seed)
+    model.fit(X[train], target[train])
+    if n_arms:
+        return model, predict_proba_arms(model, X[test], n_arms)
+    return model, predict_mean(model, X[test])
+
+
 def folds(
     t: np.ndarray, n_folds: int, random_state: int | None
 ) -> list[tuple[np.ndarray, np.ndarray]]:

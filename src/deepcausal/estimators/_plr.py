@@ -25,9 +25,8 @@ from deepcausal.errors import DataError, NotFittedError, OverlapWarning
 from deepcausal.estimators._base import Effect, normal_effect
 from deepcausal.estimators._nuisance import (
     check_learner,
+    cross_fit,
     default_outcome_model,
-    fresh,
-    predict_mean,
     seeds,
 )
 from deepcausal.estimators._validation import _check_vector, check_outcome, check_X
@@ -99,12 +98,15 @@ class PartiallyLinearDML(BaseEstimator):
         split_seed, *fit_seeds = seeds(self.random_state, 2 * self.n_folds + 1)
         splits = KFold(self.n_folds, shuffle=True, random_state=split_seed).split(Xa)
         for k, (train, held) in enumerate(splits):
-            ell = fresh(self.outcome_model, default_outcome_model(), fit_seeds[2 * k])
-            m = fresh(self.treatment_model, default_outcome_model(), fit_seeds[2 * k + 1])
-            ell.fit(Xa[train], ya[train])
-            m.fit(Xa[train], ta[train])
-            y_res[held] = ya[held] - predict_mean(ell, Xa[held])
-            t_res[held] = ta[held] - predict_mean(m, Xa[held])
+            _, ell = cross_fit(
+                self.outcome_model, default_outcome_model(), Xa, ya, train, held, fit_seeds[2 * k]
+            )
+            _, m = cross_fit(
+                self.treatment_model, default_outcome_model(), Xa, ta, train, held,
+                fit_seeds[2 * k + 1],
+            )  # fmt: skip
+            y_res[held] = ya[held] - ell
+            t_res[held] = ta[held] - m
         J = float(np.mean(t_res**2))
         share = J / max(float(np.var(ta)), 1e-300)
         if share <= 1e-6:

@@ -202,26 +202,10 @@ def _grid_columns(scm: DeepSCM, rows: pd.DataFrame) -> dict[str, np.ndarray]:
 
 
 def grid_figure(columns: dict[str, np.ndarray]) -> Figure:
-    """A grid of images: one column per title, one row per unit."""
-    import matplotlib
+    """A grid of 0-255 images: one column per title, one row per unit."""
+    from deepcausal.report import plot_image_grid
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    titles = list(columns)
-    k = len(next(iter(columns.values())))
-    fig, axes = plt.subplots(k, len(titles), figsize=(1.25 * len(titles), 1.25 * k),
-                             squeeze=False)  # fmt: skip
-    for j, title in enumerate(titles):
-        for i in range(k):
-            ax = axes[i, j]
-            ax.imshow(columns[title][i, 0], cmap="gray", vmin=0, vmax=255)
-            ax.set_xticks([])
-            ax.set_yticks([])
-            if i == 0:
-                ax.set_title(title, fontsize=7)
-    fig.tight_layout()
-    return fig
+    return plot_image_grid(columns, vmin=0, vmax=255)
 
 
 def run_image_demo(

@@ -13,7 +13,12 @@ from deepcausal.report._jobs import (
     provenance,
     sample_report,
 )
-from deepcausal.report._plots import plot_counterfactuals, plot_interventional, plot_marginals
+from deepcausal.report._plots import (
+    plot_counterfactuals,
+    plot_image_grid,
+    plot_interventional,
+    plot_marginals,
+)
 from deepcausal.report._synthetic import synthesis_report
 
 __all__ = [
@@ -28,6 +33,7 @@ __all__ = [
     "graph_png",
     "plot_counterfactuals",
     "plot_graph",
+    "plot_image_grid",
     "plot_interventional",
     "plot_marginals",
     "provenance",

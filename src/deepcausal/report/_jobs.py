@@ -187,8 +187,9 @@ def _stability_plot(
 def fit_report(scm: DeepSCM, data: pd.DataFrame, out: str | Path, *, seed: int | None) -> Path:
     """The report of a fitted DeepSCM: graph, families chosen, held-out scores, loss curves, and
     the model's samples against the data."""
+    from deepcausal.data import stack_columns
     from deepcausal.report._graph_plot import plot_graph
-    from deepcausal.report._plots import plot_marginals
+    from deepcausal.report._plots import plot_image_grid, plot_marginals
 
     report = Report("A deep structural causal model")
     report.heading("The question")
@@ -211,13 +212,27 @@ def fit_report(scm: DeepSCM, data: pd.DataFrame, out: str | Path, *, seed: int |
     trained = {node: h for node, h in scm.history_.items() if len(h.train_loss) > 1}
     if trained:
         report.figure(_loss_curves(trained), "losses", "Loss per epoch of each trained mechanism.")
-    nodes = list(scm.graph.nodes)
+    images = [v for v in scm.schema_.values() if len(v.shape) == 3]
+    scalars = [n for n in scm.graph.nodes if n not in {v.name for v in images}]
     model = scm.sample(min(len(data), 5000), random_state=seed)
-    report.figure(
-        plot_marginals(data, model, nodes, labels=("data", "model")),
-        "marginals",
-        "Each column's distribution in the data and in samples from the fitted model.",
-    )
+    if scalars:
+        report.figure(
+            plot_marginals(data, model, scalars, labels=("data", "model")),
+            "marginals",
+            "Each column's distribution in the data and in samples from the fitted model.",
+        )
+    for var in images:
+        k = min(8, len(data))
+        grid = {
+            "data": stack_columns(data.iloc[:k], var.name, var.shape),
+            "model": stack_columns(model.iloc[:k], var.name, var.shape),
+        }
+        report.figure(
+            plot_image_grid(grid),
+            f"images-{var.name}",
+            f"Node {var.name!r}: the first {k} images of the data beside {k} sampled from the "
+            "model (one grey scale for all).",
+        )
     seconds = float(scm.selection_["seconds"].sum())
     cost_appendix(report, "deepscm", len(data), seconds, "fitting the mechanisms")
     provenance(report, seed)

@@ -111,3 +111,32 @@ def plot_counterfactuals(
         ax.set_title(col, fontsize=10)
     fig.tight_layout()
     return fig
+
+
+def plot_image_grid(
+    columns: Mapping[str, np.ndarray], vmin: float | None = None, vmax: float | None = None
+) -> Figure:
+    """A grid of images: one column per title, one row per unit (arrays ``(k, C, H, W)``; the
+    first channel is shown in grey, on one scale for all panels: ``vmin``/``vmax``, or the
+    range of the images)."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    titles = list(columns)
+    k = len(next(iter(columns.values())))
+    low = min(float(np.min(a)) for a in columns.values()) if vmin is None else vmin
+    high = max(float(np.max(a)) for a in columns.values()) if vmax is None else vmax
+    fig, axes = plt.subplots(k, len(titles), figsize=(1.25 * len(titles), 1.25 * k),
+                             squeeze=False)  # fmt: skip
+    for j, title in enumerate(titles):
+        for i in range(k):
+            ax = axes[i, j]
+            ax.imshow(columns[title][i, 0], cmap="gray", vmin=low, vmax=high)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if i == 0:
+                ax.set_title(title, fontsize=7)
+    fig.tight_layout()
+    return fig
