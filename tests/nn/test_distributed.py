@@ -52,7 +52,23 @@ REGRESSION = textwrap.dedent(
 )
 
 
+#: What a gloo worker prints when it aborts in the interpreter's teardown, after its work is done
+#: (a C++ thread still joinable at exit; upstream, about 1 run in 8 on this machine).
+TEARDOWN_ABORT = "terminate called without an active exception"
+
+
 def _torchrun(script: Path, *args: str, timeout: int = 120) -> subprocess.CompletedProcess[str]:
+    """Run ``script`` under torchrun with 2 processes; once more if the only failure was the
+    teardown abort (a second one fails the test)."""
+    run = _torchrun_once(script, *args, timeout=timeout)
+    if run.returncode != 0 and TEARDOWN_ABORT in run.stderr:
+        run = _torchrun_once(script, *args, timeout=timeout)
+    return run
+
+
+def _torchrun_once(
+    script: Path, *args: str, timeout: int = 120
+) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(script.parent)}
     with socket.socket() as free:  # a port of our own for the processes to meet on
         free.bind(("127.0.0.1", 0))

@@ -65,6 +65,19 @@ def add_seed_argument(parser: Any) -> None:
     )
 
 
+def add_training_arguments(parser: Any, threads: bool = True) -> None:
+    """``--no-progress``, and with ``threads`` the ``--threads`` option, of the subcommands that
+    train neural networks."""
+    parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    if threads:
+        parser.add_argument(
+            "--threads",
+            type=int,
+            default=1,
+            help="torch threads (default 1: fastest for small networks)",
+        )
+
+
 def add_parallel_arguments(parser: Any) -> None:
     """``--jobs`` and ``--backend``: where the command's independent fits run
     (:mod:`deepcausal.parallel`; the results do not depend on it)."""

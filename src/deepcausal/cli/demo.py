@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from deepcausal.cli._common import add_seed_argument
+from deepcausal.cli._common import add_seed_argument, add_training_arguments
 
 
 def add_parser(subparsers: Any) -> None:
@@ -48,13 +48,7 @@ def add_parser(subparsers: Any) -> None:
         default=None,
         help="method that learns the graph before fitting (default notears_mlp; 'none' to skip)",
     )
-    parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
-    parser.add_argument(
-        "--threads",
-        type=int,
-        default=1,
-        help="torch threads (default 1: fastest for small networks)",
-    )
+    add_training_arguments(parser)
     parser.set_defaults(func=run)
 
 

@@ -12,6 +12,7 @@ from deepcausal.cli._common import (
     add_report_argument,
     add_seed_argument,
     add_table_arguments,
+    add_training_arguments,
 )
 
 
@@ -63,14 +64,8 @@ def add_parser(subparsers: Any) -> None:
     )
     add_seed_argument(parser)
     add_parallel_arguments(parser)
-    parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    add_training_arguments(parser)
     add_report_argument(parser)
-    parser.add_argument(
-        "--threads",
-        type=int,
-        default=1,
-        help="torch threads (default 1: fastest for small networks)",
-    )
     parser.set_defaults(func=run)
 
 

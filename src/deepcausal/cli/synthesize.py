@@ -10,6 +10,7 @@ from deepcausal.cli._common import (
     add_report_argument,
     add_seed_argument,
     add_table_arguments,
+    add_training_arguments,
 )
 
 
@@ -45,7 +46,7 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument("--mechanisms", default="gan", help="generator family (default: gan)")
     parser.add_argument("--epochs", type=int, default=None, help="maximum epochs per column")
     add_seed_argument(parser)
-    parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    add_training_arguments(parser, threads=False)
     parser.add_argument(
         "--out",
         required=True,
