@@ -45,9 +45,8 @@ def test_the_stream_stage_sees_every_row_and_records_it(mixed: tuple) -> None:
     assert info["streamed_rows"] == 6000
     assert 1000 < info["held_out_rows"] < 1400  # 20% of the rows, by hash
     result = scm.stream_history_
-    assert result is not None and result.val_loss and result.epochs >= 1
-    # the loop kept the best held-out epoch: never worse than where the warm start left it
-    assert min(result.val_loss) <= result.val_loss[0]
+    assert result is not None and result.epochs >= 1
+    assert len(result.val_loss) == result.epochs  # every epoch scored on the held-out rows
 
 
 def test_the_saved_streamed_model_answers_as_before(mixed: tuple, tmp_path: Path) -> None:

@@ -132,8 +132,8 @@ def linear_backend(device: str, d: int) -> torch.device | None:
     ``"auto"`` picks the GPU when there is one and the graph has at least ``GPU_MIN_NODES``
     variables (below that, kernel-launch latency outweighs the ``O(d^3)`` work per iteration);
     on the CPU, NumPy below ``CPU_TORCH_MIN_NODES`` variables (SciPy's small-matrix routines have
-    less overhead) and torch from there on (its LU inverse of a 1,000 x 1,000 matrix takes 32 ms
-    on 2 cores against NumPy's 55 ms). ``"cuda[:i]"`` forces torch on that device.
+    less overhead) and torch from there on (its LU inverse of large matrices is the faster on a
+    few cores). ``"cuda[:i]"`` forces torch on that device.
     """
     if device == "auto" and torch.cuda.is_available() and d >= GPU_MIN_NODES:
         return torch.device("cuda")
