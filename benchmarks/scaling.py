@@ -38,24 +38,20 @@ from pathlib import Path
 
 import numpy as np
 
+from _child import STATUS
+
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
 FIGURE = HERE.parent / "docs" / "figures" / "scaling.png"
 REFERENCE = HERE.parent / "src" / "deepcausal" / "report" / "scaling_reference.json"
 
 #: The child's code: build the problem, note the resident memory, fit, report.
-CHILD = textwrap.dedent(
+CHILD = STATUS + textwrap.dedent(
     """
     import json, sys, time, warnings
     warnings.simplefilter("ignore")
     import numpy as np, pandas as pd, torch
     torch.set_num_threads(2)
-
-    def status(key):
-        for line in open("/proc/self/status"):
-            if line.startswith(key):
-                return int(line.split()[1]) / 1024.0
-        return float("nan")
 
     task, size = sys.argv[1], int(sys.argv[2])
     from deepcausal.nn import TrainConfig

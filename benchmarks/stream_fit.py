@@ -37,6 +37,8 @@ from pathlib import Path
 
 import numpy as np
 
+from _child import STATUS
+
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
 GRAPH = "x1 -> x2; x1 -> x3; x2 -> x3; x3 -> x4; x2 -> x5; x4 -> x5"
@@ -86,7 +88,7 @@ def write(folder: Path, rows: int, files: int, simulator: object = simulate) -> 
     marker.write_text(json.dumps({"rows": rows, "files": files}))
 
 
-CHILD = textwrap.dedent(
+CHILD = STATUS + textwrap.dedent(
     """
     import json, sys, time, warnings
     warnings.simplefilter("ignore")
@@ -94,12 +96,6 @@ CHILD = textwrap.dedent(
     torch.set_num_threads(2)
     from deepcausal.nn import TrainConfig
     from deepcausal.scm import DeepSCM
-
-    def status(key):
-        for line in open("/proc/self/status"):
-            if line.startswith(key):
-                return int(line.split()[1]) / 1024.0
-        return float("nan")
 
     mode, folder, epochs, rows, graph = sys.argv[1:6]
     training = TrainConfig(max_epochs=int(epochs), batch_size=4096, lr=2e-3, patience=3,

@@ -162,6 +162,22 @@ class ParquetSource:
             frame.index = pd.RangeIndex(piece.start, piece.start + len(frame))
             yield piece.start, frame
 
+    def held_out_share(self, fraction: float, max_rows: int) -> float:
+        """The share of rows to hold out: ``fraction``, shrunk so that about ``max_rows`` rows
+        (few enough for memory) are held out."""
+        return min(fraction, max_rows / self.n_rows)
+
+    def split_frames(
+        self,
+        columns: Sequence[str],
+        fraction: float,
+        seed: int,
+        order: Sequence[int] | None = None,
+    ) -> Iterator[tuple[pd.DataFrame, np.ndarray]]:
+        """:meth:`frames`, each with the mask of its held-out rows (:func:`held_out`)."""
+        for first, frame in self.frames(columns, order):
+            yield frame, held_out(np.arange(first, first + len(frame)), fraction, seed)
+
     def infer_schema(
         self,
         columns: Sequence[str] | None = None,
@@ -190,8 +206,6 @@ class ParquetSource:
         for col in cols:
             few = distinct[col]
             values = first[col] if few is None else few
-            if few is None and first[col].isna().any():
-                values = first[col]  # Schema.infer names the NaN rows
             one = Schema.infer(
                 pd.DataFrame({col: values.reset_index(drop=True)}),
                 kinds={col: kinds[col]} if kinds and col in kinds else None,

@@ -30,13 +30,13 @@ import numpy as np
 import pandas as pd
 import torch
 
-from deepcausal.data import ParquetSource, RunningMoments, held_out
+from deepcausal.data import ParquetSource, RunningMoments
 from deepcausal.errors import CapabilityError, DataError, OverlapWarning
 from deepcausal.estimators._aipw import aipw_ate_scores
 from deepcausal.estimators._deep import NeuralEffectEstimator
 from deepcausal.estimators._dragonnet import DragonNet
 from deepcausal.estimators._overlap import clip_propensity
-from deepcausal.nn import Batch, BatchStream, seed_everything, train
+from deepcausal.nn import Batch, BatchStream, seed_everything, shuffled_batches, train
 
 __all__ = ["StreamedFit", "fit_streamed"]
 
@@ -71,21 +71,14 @@ class StreamedFit:
 class _EffectRows(BatchStream):
     """Standardised ``(x, t, y)`` batches of a table's training rows."""
 
-    def __init__(self, est: NeuralEffectEstimator, source: ParquetSource, fit: _Plan) -> None:
-        self.est, self.source, self.plan = est, source, fit
-        self._validation: Batch = ()
-        held = [self._tensors(frame)[0] for frame in self._frames(held=True)]
-        if held:
-            self._validation = tuple(torch.cat(parts) for parts in zip(*held, strict=True))
-        n_val = int(self._validation[0].shape[0]) if self._validation else 0
-        self.n_train = source.n_rows - n_val
-
-    def _frames(self, held: bool, order: list[int] | None = None) -> Iterator[pd.DataFrame]:
-        for first, frame in self.source.frames(self.plan.columns, order):
-            mask = held_out(
-                np.arange(first, first + len(frame)), self.plan.fraction, self.plan.seed
-            )
-            yield frame[mask if held else ~mask]
+    def __init__(self, est: NeuralEffectEstimator, source: ParquetSource, plan: _Plan) -> None:
+        self.est, self.source, self.plan = est, source, plan
+        held = [
+            self._tensors(frame[mask])[0]
+            for frame, mask in source.split_frames(plan.columns, plan.fraction, plan.seed)
+        ]
+        self._validation: Batch = tuple(torch.cat(parts) for parts in zip(*held, strict=True))
+        self.n_train = source.n_rows - int(self._validation[0].shape[0])
 
     def _tensors(self, frame: pd.DataFrame) -> tuple[Batch, np.ndarray]:
         est, plan = self.est, self.plan
@@ -98,12 +91,11 @@ class _EffectRows(BatchStream):
 
     def batches(self, epoch: int, batch_size: int, rng: np.random.Generator) -> Iterator[Batch]:
         order = [int(k) for k in rng.permutation(self.source.n_row_groups)]
-        for frame in self._frames(held=False, order=order):
-            batch, _ = self._tensors(frame)
-            perm = torch.as_tensor(rng.permutation(int(batch[0].shape[0])))
-            for start in range(0, len(perm), batch_size):
-                rows = perm[start : start + batch_size]
-                yield tuple(t[rows] for t in batch)
+        frames = self.source.split_frames(
+            self.plan.columns, self.plan.fraction, self.plan.seed, order
+        )
+        pieces = (self._tensors(frame[~mask])[0] for frame, mask in frames)
+        return shuffled_batches(pieces, batch_size, rng)
 
     def validation(self) -> Batch:
         return self._validation
@@ -174,9 +166,8 @@ def fit_streamed(
     cfg = est.train_config or est._default_config
     seed = seed_everything(est.random_state if est.random_state is not None else cfg.random_state)
     cfg = dataclasses.replace(cfg, random_state=seed)
-    plan = _Plan(
-        cov, treatment, outcome, min(cfg.validation_fraction, validation_rows / source.n_rows), seed
-    )
+    fraction = source.held_out_share(cfg.validation_fraction, validation_rows)
+    plan = _Plan(cov, treatment, outcome, fraction, seed)
     _moments(est, source, plan, control)
     stream = _EffectRows(est, source, plan)
     net = est._build(len(cov), 2)

@@ -14,7 +14,7 @@ from deepcausal.nn._distance import energy_distance
 from deepcausal.nn._distributed import DataParallel, as_strategy
 from deepcausal.nn._mlp import MLP, Activation, activation
 from deepcausal.nn._objective import Batch, LossTerms, Objective, Step, total_loss
-from deepcausal.nn._rows import BatchStream
+from deepcausal.nn._rows import BatchStream, shuffled_batches
 from deepcausal.nn._strategy import SingleDevice, Strategy
 from deepcausal.nn._train import TrainConfig, minimise_lbfgs, train, validation_split
 
@@ -43,6 +43,7 @@ __all__ = [
     "minimise_lbfgs",
     "resolve_device",
     "seed_everything",
+    "shuffled_batches",
     "torch_generator",
     "torch_threads",
     "total_loss",

@@ -152,8 +152,9 @@ def train(
                 "or load the rows into memory to train data-parallel"
             )
         n_train = stream.n_train
-        train_data: list[torch.Tensor] = []
-        val_data = [t.to(device) for t in stream.validation()]
+        train_data: list[torch.Tensor] = []  # read batch by batch in the epochs
+        held = stream.validation()
+        val_data = [t.to(device) for t in held] if held and len(held[0]) else []
     else:
         tensors = cast(Sequence[torch.Tensor], tensors)
         n = _check_rows(tensors, description)
@@ -166,12 +167,13 @@ def train(
         n_train = len(train_idx)
         train_data = [t[train_idx].to(device) for t in tensors]
         val_data = [t[val_idx].to(device) for t in tensors] if len(val_idx) else []
-    if val_data and int(val_data[0].shape[0]) == 0:
-        val_data = []
     chunk = 4 * cfg.batch_size
 
     steps = [s for s in obj.steps if s.parameters]
     if not steps:  # nothing left to optimise (a stage before the loop fitted it): evaluate only
+        if not (train_data or val_data):
+            raise DataError(f"{description}: nothing to train and no held-out rows to score")
+        # a stream is scored on its held-out rows only (scoring its training rows needs a pass)
         return _evaluate_only(
             model, obj, train_data or val_data, val_data, chunk, description, start
         )

@@ -32,7 +32,7 @@ from torch import Tensor, nn
 
 from deepcausal.data import ParquetSource, TabularEncoder, held_out
 from deepcausal.errors import DataError, GraphError
-from deepcausal.nn import Batch, BatchStream, LossTerms, Objective, Step, train
+from deepcausal.nn import Batch, BatchStream, LossTerms, Objective, Step, shuffled_batches, train
 from deepcausal.scm._fit import DEFAULT_TRAINING
 from deepcausal.scm._modular import fit_modular
 
@@ -77,32 +77,19 @@ class NodeStream(BatchStream):
         n_val = int(validation[0].shape[0]) if validation else 0
         self.n_train = source.n_rows - n_val
 
-    def encoded(
-        self, order: list[int] | None = None
-    ) -> Iterator[tuple[np.ndarray, dict[str, Tensor]]]:
-        """Per row group: the held-out mask of its rows and their encoded values."""
-        columns = list(self.encoder.schema.columns)
-        for first, frame in self.source.frames(columns, order):
-            mask = held_out(np.arange(first, first + len(frame)), self.fraction, self.seed)
-            coded = self.encoder.encode(frame, self.encoder.schema.names)
-            yield mask, {k: torch.as_tensor(v) for k, v in coded.items()}
-
     def batches(self, epoch: int, batch_size: int, rng: np.random.Generator) -> Iterator[Batch]:
         order = [int(k) for k in rng.permutation(self.source.n_row_groups)]
-        carry: Batch = ()
-        for mask, values in self.encoded(order):
-            keep = torch.as_tensor(np.flatnonzero(~mask))
-            rows = keep[torch.as_tensor(rng.permutation(len(keep)))]
-            pairs = self.pairs({k: v[rows] for k, v in values.items()}, len(rows))
-            if carry:
-                pairs = tuple(torch.cat([a, b]) for a, b in zip(carry, pairs, strict=True))
-            n = int(pairs[0].shape[0])
-            full = n - n % batch_size
-            for start in range(0, full, batch_size):
-                yield tuple(t[start : start + batch_size] for t in pairs)
-            carry = tuple(t[full:] for t in pairs) if full < n else ()
-        if carry:
-            yield carry
+        schema = self.encoder.schema
+        pieces = (
+            self.pairs(
+                {k: torch.as_tensor(v) for k, v in self.encoder.encode(frame[~mask]).items()},
+                int((~mask).sum()),
+            )
+            for frame, mask in self.source.split_frames(
+                list(schema.columns), self.fraction, self.seed, order
+            )
+        )
+        return shuffled_batches(pieces, batch_size, rng)
 
     def validation(self) -> Batch:
         return self._validation
@@ -140,18 +127,17 @@ def fit_streamed(
     source = data if isinstance(data, ParquetSource) else ParquetSource(data)
     nodes = scm.graph.nodes
     if scm.schema is not None:
-        schema = scm.schema.subset(nodes) if set(nodes) <= set(scm.schema) else scm.schema
-        schema.check_graph(nodes)
-        source.check_columns(schema.subset(nodes).columns)
+        scm.schema.check_graph(nodes)
+        schema = scm.schema.subset(nodes)
+        source.check_columns(schema.columns)
     else:
         source.check_columns(nodes)
         schema = source.infer_schema(list(nodes))
-    schema = schema.subset(nodes)
     encoder = source.fit_encoder(schema)
     base = scm.training or DEFAULT_TRAINING
     seed = int(np.random.SeedSequence(scm.random_state).generate_state(1)[0])
-    fraction = min(base.validation_fraction, validation_rows / source.n_rows)
-    share = sample_rows / max(source.n_rows, 1)
+    fraction = source.held_out_share(base.validation_fraction, validation_rows)
+    share = sample_rows / source.n_rows
 
     # stage 1: the held-out rows and a sample of the training rows, in memory
     frames, n_val, kept = [], 0, []
