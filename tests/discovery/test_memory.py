@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from deepcausal.discovery import discover
-from deepcausal.discovery._notears import linear_memory, memory_guard
+from deepcausal.discovery._linear import linear_memory, memory_guard
 from deepcausal.errors import MemoryLimitError
 
 
@@ -45,11 +45,11 @@ def test_the_guard_leaves_a_cpu_run_alone() -> None:
 def test_float32_dagma_finds_the_float64_graph(
     backend: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from deepcausal.discovery import _notears
+    from deepcausal.discovery import _linear
     from deepcausal.discovery._simulate import simulate_dag, simulate_sem, simulate_weights
 
     if backend == "torch":  # torch on the CPU, as for d >= 300
-        monkeypatch.setattr(_notears, "CPU_TORCH_MIN_NODES", 1)
+        monkeypatch.setattr(_linear, "CPU_TORCH_MIN_NODES", 1)
     W = simulate_weights(simulate_dag(8, 2, "ER", random_state=3), random_state=3)
     data = pd.DataFrame(simulate_sem(W, 2000, random_state=3))
     double = discover(data, method="dagma", device="cpu", precision="float64")

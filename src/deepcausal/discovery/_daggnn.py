@@ -26,9 +26,7 @@ diagonal, so those entries are exactly zero; required edges are kept by
 
 from __future__ import annotations
 
-import logging
 import math
-import warnings
 from dataclasses import replace
 
 import numpy as np
@@ -37,14 +35,18 @@ import torch
 from torch import nn
 
 from deepcausal.discovery._acyclicity import poly_acyclicity
+from deepcausal.discovery._core import (
+    AugmentedLagrangian,
+    augmented_lagrangian,
+    check_penalties,
+    finish,
+    training_config,
+)
 from deepcausal.discovery._knowledge import Knowledge
-from deepcausal.discovery._result import DiscoveryResult, finalize_weighted
-from deepcausal.errors import ConvergenceWarning
-from deepcausal.nn import TrainConfig, resolve_device, seed_everything, train
+from deepcausal.discovery._result import DiscoveryResult
+from deepcausal.nn import resolve_device, seed_everything, train
 
 __all__ = ["daggnn"]
-
-logger = logging.getLogger(__name__)
 
 _MIN_LR, _MAX_LR = 1e-4, 1e-2
 
@@ -133,83 +135,52 @@ def daggnn(
         A :class:`~deepcausal.discovery.DiscoveryResult` with diagnostics ``loss`` (the negative
         ELBO per row), ``h``, ``c``, ``iterations`` and ``epochs``.
     """
-    if hidden < 1 or max_iter < 1 or lr <= 0 or c_max < 1:
-        raise ValueError(
-            f"need hidden >= 1, max_iter >= 1, lr > 0 and c_max >= 1; got {hidden}, "
-            f"{max_iter}, {lr}, {c_max}"
-        )
-    if lambda1 < 0 or threshold < 0:
-        raise ValueError(f"lambda1 and threshold must be non-negative, got {lambda1}, {threshold}")
+    if hidden < 1 or lr <= 0:
+        raise ValueError(f"need hidden >= 1 and lr > 0; got {hidden} and {lr}")
+    check_penalties(lambda1=lambda1, threshold=threshold)
+    schedule = AugmentedLagrangian(max_iter=max_iter, h_tol=h_tol, rho_max=c_max)
     columns = [str(c) for c in data.columns]
     forbidden = knowledge.forbidden_mask(columns)
     dev = resolve_device(device)
     seed_everything(random_state)  # the initial weights (nn.init draws from torch's global RNG)
     model = _DagGnn(~forbidden, hidden).to(dev)
     X = torch.as_tensor(data.to_numpy(dtype=np.float64, copy=True))
-    base = TrainConfig(
-        max_epochs=max_epochs,
-        batch_size=batch_size,
-        lr=lr,
-        patience=patience,
-        progress=progress,
-        device=dev,
-        random_state=random_state,
-    )
-    c, lam, h_old, h = 1.0, 0.0, math.inf, math.inf
-    epochs, iterations = 0, 0
-    for iterations in range(1, max_iter + 1):
-        while c < c_max:
-            step_lr = min(_MAX_LR, max(_MIN_LR, lr / (math.log10(c) + 1e-10)))
+    base = training_config(
+        max_epochs=max_epochs, batch_size=batch_size, lr=lr, patience=patience,
+        progress=progress, device=dev, random_state=random_state,
+    )  # fmt: skip
+    epochs = 0
 
-            def loss_fn(
-                batch: tuple[torch.Tensor, ...], c: float = c, lam: float = lam
-            ) -> torch.Tensor:
-                x = batch[0]
-                x_hat, z, A = model(x)
-                nll = 0.5 * ((x_hat - x) ** 2).sum() / x.shape[0]
-                kl = 0.5 * (z * z).sum() / x.shape[0]
-                h_val = poly_acyclicity(A * A)
-                return nll + kl + lambda1 * A.abs().sum() + lam * h_val + 0.5 * c * h_val * h_val
+    def solve(state: None, c: float, lam: float) -> tuple[None, float]:
+        # the model is trained in place: a re-solve with a larger c continues from it
+        nonlocal epochs
+        step_lr = min(_MAX_LR, max(_MIN_LR, lr / (math.log10(c) + 1e-10)))
 
-            result = train(model, loss_fn, [X], replace(base, lr=step_lr), description="daggnn")
-            epochs += len(result.train_loss)
-            with torch.no_grad():
-                A = model.adjacency()
-                h = float(poly_acyclicity(A * A))
-            logger.debug("daggnn: iteration %d, c=%.0e, h=%.3e", iterations, c, h)
-            if h > 0.25 * h_old:
-                c *= 10.0
-            else:
-                break
-        h_old = h
-        lam += c * h
-        if h <= h_tol or c >= c_max:
-            break
-    if h > h_tol:
-        warnings.warn(
-            f"daggnn stopped with h = {h:.2e} > h_tol = {h_tol:.0e}; remaining cycles are broken "
-            "by removing the weakest edges",
-            ConvergenceWarning,
-            stacklevel=3,
-        )
+        def loss_fn(batch: tuple[torch.Tensor, ...]) -> torch.Tensor:
+            x = batch[0]
+            x_hat, z, A = model(x)
+            nll = 0.5 * ((x_hat - x) ** 2).sum() / x.shape[0]
+            kl = 0.5 * (z * z).sum() / x.shape[0]
+            h_val = poly_acyclicity(A * A)
+            return nll + kl + lambda1 * A.abs().sum() + lam * h_val + 0.5 * c * h_val * h_val
+
+        result = train(model, loss_fn, [X], replace(base, lr=step_lr), description="daggnn")
+        epochs += len(result.train_loss)
+        with torch.no_grad():
+            A = model.adjacency()
+            return None, float(poly_acyclicity(A * A))
+
+    _, out = augmented_lagrangian(solve, None, schedule, method="daggnn")
     with torch.no_grad():
         x_all = X.to(dev)
         x_hat, z, A = model(x_all)
         loss = float((0.5 * ((x_hat - x_all) ** 2).sum() + 0.5 * (z * z).sum()) / x_all.shape[0])
         W = A.cpu().numpy().copy()
-    W[forbidden] = 0.0
     diagnostics: dict[str, float | int | str] = {
         "loss": loss,
-        "h": h,
-        "c": c,
-        "iterations": iterations,
+        "h": out.h,
+        "c": out.rho,
+        "iterations": out.iterations,
         "epochs": epochs,
     }
-    return finalize_weighted(
-        W,
-        columns,
-        method="daggnn",
-        threshold=threshold,
-        knowledge=knowledge,
-        diagnostics=diagnostics,
-    )
+    return finish(W, data, knowledge, method="daggnn", threshold=threshold, diagnostics=diagnostics)

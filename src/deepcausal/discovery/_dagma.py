@@ -24,12 +24,12 @@ rules).
 
 Prior knowledge is a mask: forbidden entries are multiplied by zero (their weights start at zero
 and receive no gradient), required edges carry no L1 penalty and are kept by
-:func:`~deepcausal.discovery._base.finalize_weighted`.
+:func:`~deepcausal.discovery._result.finalize_weighted`. The central path is the discovery core's
+:func:`~deepcausal.discovery._core.central_path`.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal
@@ -38,26 +38,28 @@ import numpy as np
 import pandas as pd
 import torch
 
-from deepcausal.discovery._acyclicity import (
-    dagma_grad,
-    dagma_h_and_grad,
-    logdet_acyclicity,
+from deepcausal.discovery._acyclicity import dagma_grad, dagma_h_and_grad, logdet_acyclicity
+from deepcausal.discovery._core import (
+    CentralPath,
+    LeftDomain,
+    central_path,
+    check_penalties,
+    finish,
+    training_config,
 )
 from deepcausal.discovery._knowledge import Knowledge
-from deepcausal.discovery._notears import (
+from deepcausal.discovery._linear import (
+    ArrayOps,
     LinearLoss,
-    _Ops,
-    check_binary,
-    linear_backend,
+    LinearScore,
+    linear_data,
     memory_guard,
 )
 from deepcausal.discovery._notears_mlp import NodewiseMLP, penalty_weights
-from deepcausal.discovery._result import DiscoveryResult, finalize_weighted
-from deepcausal.nn import TrainConfig, resolve_device, torch_generator, train
+from deepcausal.discovery._result import DiscoveryResult
+from deepcausal.nn import resolve_device, torch_generator, train
 
 __all__ = ["dagma", "dagma_mlp"]
-
-logger = logging.getLogger(__name__)
 
 _DEFAULT_S = (1.0, 0.9, 0.8, 0.7, 0.6)
 _M_MATRIX_TOL = -1e-16  # entries of (sI - W*W)^{-1} below this mean W left the domain
@@ -119,51 +121,26 @@ def dagma(
         >>> import pandas as pd
         >>> from deepcausal.discovery import discover
         >>> from deepcausal.discovery._simulate import simulate_dag, simulate_sem, simulate_weights
-        >>> W = simulate_weights(simulate_dag(5, 1, "ER", random_state=1), random_state=1)
-        >>> X = pd.DataFrame(simulate_sem(W, 500, random_state=1))
-        >>> r = discover(X, method="dagma")
-        >>> bool(((r.adjacency.to_numpy() != 0) == (W != 0)).all())
-        True
+        >>> B = simulate_dag(6, 2, "ER", random_state=3)  # 12 edges
+        >>> X = simulate_sem(simulate_weights(B, random_state=3), 1000, random_state=3)
+        >>> r = discover(pd.DataFrame(X), method="dagma", lambda1=0.02)
+        >>> int(((r.adjacency.to_numpy() != 0) != (B != 0)).sum()), r.diagnostics["restarts"]
+        (0, 0)
     """
-    if loss not in ("l2", "logistic"):
-        raise ValueError(f"unknown loss {loss!r}; choose 'l2' or 'logistic'")
-    _check_schedule(lambda1, threshold, T, mu_init, mu_factor, lr, checkpoint)
-    if warm_iter < 1 or max_iter < 1:
-        raise ValueError(f"warm_iter and max_iter must be >= 1, got {warm_iter}, {max_iter}")
-    s_list = _s_schedule(s, T)
-    columns = [str(c) for c in data.columns]
-    X = data.to_numpy(dtype=np.float64)
-    if loss == "logistic":
-        check_binary(X, columns)
-    backend = linear_backend(device, len(columns))
-    with memory_guard("dagma", *X.shape, loss, backend):
+    check_penalties(lambda1=lambda1, threshold=threshold)
+    path = CentralPath(
+        T=T, mu_init=mu_init, mu_factor=mu_factor, s=s, warm_iter=warm_iter, max_iter=max_iter,
+        lr=lr, checkpoint=checkpoint, tol=tol,
+    )  # fmt: skip
+    lin = linear_data(data, knowledge, loss, device)
+    with memory_guard("dagma", lin.X.shape[0], lin.X.shape[1], loss, lin.backend):
         solver = _LinearDagma(
-            X,
-            knowledge.forbidden_mask(columns),
-            knowledge.required_mask(columns),
-            loss=loss,
-            lambda1=lambda1,
-            checkpoint=checkpoint,
-            tol=tol,
-            device=backend,
-            single=_single(precision, backend),
-        )
-        W = solver.fit(
-            T=T,
-            mu_init=mu_init,
-            mu_factor=mu_factor,
-            s=s_list,
-            warm_iter=warm_iter,
-            max_iter=max_iter,
-            lr=lr,
-        )
-    return finalize_weighted(
-        W,
-        columns,
-        method="dagma",
-        threshold=threshold,
-        knowledge=knowledge,
-        diagnostics=solver.diagnostics(W),
+            lin.X, lin.forbidden, lin.required, loss=loss, lambda1=lambda1, checkpoint=checkpoint,
+            tol=tol, device=lin.backend, single=_single(precision, lin.backend),
+        )  # fmt: skip
+        W = solver.fit(path)
+    return finish(
+        W, data, knowledge, method="dagma", threshold=threshold, diagnostics=solver.diagnostics(W)
     )
 
 
@@ -176,34 +153,6 @@ def _single(precision: str, backend: torch.device | None) -> bool:
     return precision == "float32"
 
 
-def _check_schedule(
-    lambda1: float,
-    threshold: float,
-    T: int,
-    mu_init: float,
-    mu_factor: float,
-    lr: float,
-    checkpoint: int,
-) -> None:
-    if lambda1 < 0 or threshold < 0:
-        raise ValueError(f"lambda1 and threshold must be non-negative, got {lambda1}, {threshold}")
-    if T < 1:
-        raise ValueError(f"T must be >= 1, got {T}")
-    if mu_init <= 0 or not 0 < mu_factor <= 1:
-        raise ValueError(f"need mu_init > 0 and 0 < mu_factor <= 1, got {mu_init}, {mu_factor}")
-    if lr <= 0:
-        raise ValueError(f"lr must be positive, got {lr}")
-    if checkpoint < 1:
-        raise ValueError(f"checkpoint must be >= 1, got {checkpoint}")
-
-
-def _s_schedule(s: float | Sequence[float], T: int) -> list[float]:
-    values = [float(s)] * T if isinstance(s, int | float) else [float(v) for v in s]
-    if not values or any(v <= 0 for v in values):
-        raise ValueError(f"s must be positive (one value or one per problem), got {s!r}")
-    return (values + [values[-1]] * T)[:T]
-
-
 @dataclass
 class _AdamState:
     m: Any | float = 0.0
@@ -211,7 +160,8 @@ class _AdamState:
 
 
 class _LinearDagma:
-    """The reference DAGMA linear solver, on NumPy or torch through :class:`_Ops`."""
+    """The reference DAGMA linear solver, on NumPy or torch through
+    :class:`~deepcausal.discovery._linear.ArrayOps`."""
 
     def __init__(
         self,
@@ -226,43 +176,21 @@ class _LinearDagma:
         device: torch.device | None,
         single: bool = False,
     ) -> None:
-        self.xp = _Ops(device, single)
+        self.xp = ArrayOps(device, single)
         self.domain_tol = _M_MATRIX_TOL_SINGLE if single else _M_MATRIX_TOL
         if single:  # a float64 twin on the same device scores the checkpoints
             self._double = _LinearDagma(
                 X, forbidden, required, loss=loss, lambda1=lambda1, checkpoint=checkpoint,
                 tol=tol, device=device,
             )  # fmt: skip
-        self.n, self.d = X.shape
-        self.loss = loss
-        self.lambda1 = lambda1
+        self.d = X.shape[1]
         self.checkpoint = checkpoint
         self.tol = tol
-        if loss == "l2":
-            X = X - X.mean(axis=0, keepdims=True)
-        self.X = self.xp.asarray(X)
-        self.cov = self.xp.asarray(X.T @ X / self.n)
-        self.eye = self.xp.asarray(np.eye(self.d))
+        self.score = LinearScore(X, loss, self.xp)
         self.free = self.xp.asarray((~forbidden).astype(np.float64))
         self.l1 = self.xp.asarray(np.where(required, 0.0, lambda1))  # required: no L1
         self.iterations = 0
         self.restarts = 0
-
-    def score(self, W: Any) -> tuple[float, Any]:
-        """The score and its gradient."""
-        if self.loss == "l2":
-            dif = self.eye - W
-            rhs = self.cov @ dif
-            return 0.5 * float((dif * rhs).sum()), -rhs
-        R = self.X @ W
-        value = float((self.xp.softplus(R) - self.X * R).sum()) / self.n
-        return value, self.X.T @ self.xp.sigmoid(R) / self.n - self.cov
-
-    def score_grad(self, W: Any) -> Any:
-        """The gradient of the score alone (no value: cheaper inside the Adam loop)."""
-        if self.loss == "l2":
-            return self.cov @ W - self.cov
-        return self.X.T @ self.xp.sigmoid(self.X @ W) / self.n - self.cov
 
     def objective(self, W: Any, mu: float, s: float) -> float:
         """The central-path objective, in float64 whatever the solver's precision (its relative
@@ -270,14 +198,15 @@ class _LinearDagma:
         if self.xp.single:
             W64 = W.double() if isinstance(W, torch.Tensor) else W.astype(np.float64)
             return self._double.objective(W64, mu, s)
-        value, _ = self.score(W)
+        value, _ = self.score.value_and_grad(W)
         h, _, _ = dagma_h_and_grad(W, s)
         return mu * (value + float((self.l1 * abs(W)).sum())) + h
 
     def minimize(
-        self, W: Any, mu: float, max_iter: int, s: float, lr: float, beta_1: float = 0.99
-    ) -> tuple[Any, bool]:
-        """Adam on one central-path problem; ``False`` when the first step leaves the domain."""
+        self, W: Any, mu: float, s: float, max_iter: int, lr: float, beta_1: float = 0.99
+    ) -> Any:
+        """Adam on one central-path problem; :class:`LeftDomain` when the first step (or any
+        step once ``s <= 0.9``) leaves the domain."""
         beta_2 = 0.999
         adam = _AdamState()
         obj_prev = 1e16
@@ -287,14 +216,14 @@ class _LinearDagma:
             while bool((inv < self.domain_tol).any()):
                 # W left the M-matrix domain: undo the step, halve it, retry
                 if it == 1 or s <= 0.9 or grad is None:
-                    return W, False
+                    raise LeftDomain
                 W = W + lr * grad
                 lr *= 0.5
                 if lr <= 1e-16:
-                    return W, True
+                    return W
                 W = W - lr * grad
                 g_h, inv = dagma_grad(W, s)
-            g_obj = mu * (self.score_grad(W) + self.l1 * self.xp.sign(W)) + g_h
+            g_obj = mu * (self.score.grad(W) + self.l1 * self.xp.sign(W)) + g_h
             adam.m = adam.m * beta_1 + (1 - beta_1) * g_obj
             adam.v = adam.v * beta_2 + (1 - beta_2) * g_obj * g_obj
             m_hat = adam.m / (1 - beta_1**it)
@@ -307,51 +236,23 @@ class _LinearDagma:
                 if abs((obj_prev - obj_new) / obj_prev) <= self.tol:
                     break
                 obj_prev = obj_new
-        return W, True
+        return W
 
-    def fit(
-        self,
-        *,
-        T: int,
-        mu_init: float,
-        mu_factor: float,
-        s: list[float],
-        warm_iter: int,
-        max_iter: int,
-        lr: float,
-    ) -> np.ndarray:
-        W = self.xp.asarray(np.zeros((self.d, self.d)))
-        mu = mu_init
-        s = list(s)
-        for t in range(T):
-            lr_t, success = lr, False
-            inner = max_iter if t == T - 1 else warm_iter
-            while not success:
-                W_new, success = self.minimize(W, mu, inner, s[t], lr_t)
-                if not success:
-                    self.restarts += 1
-                    lr_t *= 0.5
-                    s[t] += 0.1
-            W = W_new
-            logger.debug(
-                "dagma: problem %d done, mu=%.1e, iterations so far %d", t, mu, self.iterations
-            )
-            mu *= mu_factor
+    def fit(self, path: CentralPath) -> np.ndarray:
+        W0 = self.xp.asarray(np.zeros((self.d, self.d)))
+        W, outcome = central_path(self.minimize, W0, path, method="dagma", s_step=0.1)
+        self.restarts = outcome.restarts
         return self.xp.numpy(W * self.free).copy()
 
     def diagnostics(self, W: np.ndarray) -> dict[str, float | int | str]:
         Wt = self.xp.asarray(W)
         h, _, _ = dagma_h_and_grad(Wt, 1.0)
         return {
-            "loss": self.score(Wt)[0],
+            "loss": self.score.value_and_grad(Wt)[0],
             "h": float(h),
             "iterations": self.iterations,
             "restarts": self.restarts,
         }
-
-
-class _LeftDomain(Exception):
-    """Raised inside a training step when ``W * W`` leaves the M-matrix domain (``h < 0``)."""
 
 
 def dagma_mlp(
@@ -410,12 +311,11 @@ def dagma_mlp(
         A :class:`~deepcausal.discovery.DiscoveryResult` with diagnostics ``loss`` (the log-MSE),
         ``h``, ``iterations`` (Adam steps) and ``restarts``.
     """
-    _check_schedule(lambda1, threshold, T, mu_init, mu_factor, lr, checkpoint)
-    if lambda2 < 0 or s <= 0 or warm_iter < 1 or max_iter < 1:
-        raise ValueError(
-            f"need lambda2 >= 0, s > 0, warm_iter >= 1 and max_iter >= 1; got {lambda2}, {s}, "
-            f"{warm_iter}, {max_iter}"
-        )
+    check_penalties(lambda1=lambda1, lambda2=lambda2, threshold=threshold)
+    path = CentralPath(
+        T=T, mu_init=mu_init, mu_factor=mu_factor, s=s, warm_iter=warm_iter, max_iter=max_iter,
+        lr=lr, checkpoint=checkpoint, tol=tol,
+    )  # fmt: skip
     columns = [str(c) for c in data.columns]
     forbidden = knowledge.forbidden_mask(columns)
     required = knowledge.required_mask(columns)
@@ -430,49 +330,36 @@ def dagma_mlp(
     X = torch.as_tensor(data.to_numpy(dtype=np.float64, copy=True))
     n, d = X.shape
     penalised = penalty_weights(net, required)
-    base = TrainConfig(
-        max_epochs=1,
-        batch_size=n,
-        lr=lr,
-        validation_fraction=0.0,
-        patience=checkpoint,
-        min_delta=tol,
-        max_grad_norm=None,
-        progress=progress,
-        device=dev,
-        random_state=random_state,
-    )
-    mu = mu_init
-    iterations, restarts = 0, 0
-    for t in range(T):
+    base = training_config(
+        max_epochs=1, batch_size=n, lr=lr, patience=checkpoint, progress=progress, device=dev,
+        random_state=random_state, validation_fraction=0.0, min_delta=tol, max_grad_norm=None,
+    )  # fmt: skip
+    iterations = 0
+
+    def solve(state: None, mu: float, s: float, max_epochs: int, lr: float) -> None:
+        nonlocal iterations
+
+        def loss_fn(batch: tuple[torch.Tensor, ...]) -> torch.Tensor:
+            x = batch[0]
+            h_val = logdet_acyclicity(net.strength(), s)
+            if float(h_val.detach()) < 0:
+                raise LeftDomain
+            score = 0.5 * d * torch.log(((net(x) - x) ** 2).sum() / x.shape[0])
+            l2 = sum((p * p).sum() for p in net.parameters())
+            reg = lambda1 * net.l1_first_layer(penalised) + 0.5 * lambda2 * l2
+            return mu * (score + reg) + h_val
+
         start = {k: v.clone() for k, v in net.state_dict().items()}
-        lr_t = lr
-        while True:
+        config = replace(base, max_epochs=max_epochs, lr=lr)
+        try:
+            result = train(net, loss_fn, [X], config, description="dagma_mlp")
+        except LeftDomain:
+            net.load_state_dict(start)  # restart the problem from where it began
+            raise
+        iterations += len(result.train_loss)
 
-            def loss_fn(batch: tuple[torch.Tensor, ...], mu: float = mu) -> torch.Tensor:
-                x = batch[0]
-                h_val = logdet_acyclicity(net.strength(), s)
-                if float(h_val.detach()) < 0:
-                    raise _LeftDomain
-                score = 0.5 * d * torch.log(((net(x) - x) ** 2).sum() / x.shape[0])
-                l2 = sum((p * p).sum() for p in net.parameters())
-                reg = lambda1 * net.l1_first_layer(penalised) + 0.5 * lambda2 * l2
-                return mu * (score + reg) + h_val
-
-            config = replace(base, max_epochs=max_iter if t == T - 1 else warm_iter, lr=lr_t)
-            try:
-                result = train(net, loss_fn, [X], config, description="dagma_mlp")
-            except _LeftDomain:
-                restarts += 1
-                net.load_state_dict(start)
-                lr_t *= 0.5
-                if lr_t < 1e-10:
-                    break
-                continue
-            iterations += len(result.train_loss)
-            break
-        logger.debug("dagma_mlp: problem %d done, mu=%.1e, iterations %d", t, mu, iterations)
-        mu *= mu_factor
+    _, outcome = central_path(solve, None, path, method="dagma_mlp", min_lr=1e-10)
+    restarts = outcome.restarts
     with torch.no_grad():
         x_all = X.to(dev)
         loss = float(0.5 * d * torch.log(((net(x_all) - x_all) ** 2).sum() / n))
@@ -483,11 +370,7 @@ def dagma_mlp(
         "iterations": iterations,
         "restarts": restarts,
     }
-    return finalize_weighted(
-        net.adjacency(),
-        columns,
-        method="dagma_mlp",
-        threshold=threshold,
-        knowledge=knowledge,
+    return finish(
+        net.adjacency(), data, knowledge, method="dagma_mlp", threshold=threshold,
         diagnostics=diagnostics,
-    )
+    )  # fmt: skip

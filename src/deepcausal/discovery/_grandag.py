@@ -29,15 +29,15 @@ for ``h`` (float64, torch).
 
 Prior knowledge is a mask on the networks' inputs: a forbidden edge ``i -> j`` multiplies input
 ``i`` of network ``j`` by zero; required edges are never clamped or pruned and are kept by
-:func:`~deepcausal.discovery._base.finalize_weighted`.
+:func:`~deepcausal.discovery._result.finalize_weighted`. The schedule is the discovery core's
+:func:`~deepcausal.discovery._core.augmented_lagrangian` in its GraN-DAG form (one solve per dual
+step, the penalty grows after it).
 """
 
 from __future__ import annotations
 
 import itertools
-import logging
 import math
-import warnings
 from typing import Literal
 
 import numpy as np
@@ -47,14 +47,17 @@ import torch
 from torch import nn
 
 from deepcausal.discovery._acyclicity import expm_acyclicity
+from deepcausal.discovery._core import (
+    AugmentedLagrangian,
+    augmented_lagrangian,
+    finish,
+    training_config,
+)
 from deepcausal.discovery._knowledge import Knowledge
 from deepcausal.discovery._result import DiscoveryResult, finalize_weighted
-from deepcausal.errors import ConvergenceWarning
-from deepcausal.nn import TrainConfig, resolve_device, torch_generator, train
+from deepcausal.nn import resolve_device, torch_generator, train
 
 __all__ = ["cam_prune", "grandag"]
-
-logger = logging.getLogger(__name__)
 
 _LOG_2PI = math.log(2.0 * math.pi)
 
@@ -166,11 +169,10 @@ def grandag(
     hidden = tuple(int(m) for m in hidden)
     if not hidden or min(hidden) < 1:
         raise ValueError(f"hidden must be a non-empty tuple of positive widths, got {hidden!r}")
-    if max_subproblems < 1 or mu_init <= 0 or not 0 < omega_mu < 1:
-        raise ValueError(
-            f"need max_subproblems >= 1, mu_init > 0 and 0 < omega_mu < 1; got "
-            f"{max_subproblems}, {mu_init}, {omega_mu}"
-        )
+    schedule = AugmentedLagrangian(
+        max_iter=max_subproblems, h_tol=h_tol, rho_init=mu_init, rho_max=np.inf,
+        progress=omega_mu, resolve=False,
+    )  # fmt: skip
     if pruning not in ("cam", "none"):
         raise ValueError(f"unknown pruning {pruning!r}; choose 'cam' or 'none'")
     if edge_clamp < 0:
@@ -185,24 +187,17 @@ def grandag(
     dev = resolve_device(device)
     model = _GranDagModel(allowed, hidden, torch_generator(random_state)).to(dev)
     X = torch.as_tensor(values, dtype=torch.float32)
-    config = TrainConfig(
-        max_epochs=max_epochs,
-        batch_size=batch_size,
-        lr=lr,
-        patience=patience,
-        progress=progress,
-        device=dev,
-        random_state=random_state,
-    )
+    config = training_config(
+        max_epochs=max_epochs, batch_size=batch_size, lr=lr, patience=patience,
+        progress=progress, device=dev, random_state=random_state,
+    )  # fmt: skip
     required_t = torch.as_tensor(required, device=dev)
-    mu, lam, h, h_last = mu_init, 0.0, math.inf, math.inf
     epochs = 0
-    iterations = 0
-    for iterations in range(1, max_subproblems + 1):
 
-        def loss_fn(
-            batch: tuple[torch.Tensor, ...], mu: float = mu, lam: float = lam
-        ) -> torch.Tensor:
+    def solve(state: None, mu: float, lam: float) -> tuple[None, float]:
+        nonlocal epochs
+
+        def loss_fn(batch: tuple[torch.Tensor, ...]) -> torch.Tensor:
             nll = -model.log_likelihood(batch[0]).mean()
             h_val = expm_acyclicity(model.connectivity())
             return nll + lam * h_val + 0.5 * mu * h_val * h_val
@@ -213,38 +208,21 @@ def grandag(
             A = model.connectivity()
             # clamp edges that have died out (never required ones); no way back, as in the paper
             model.adjacency *= ((edge_clamp < A) | required_t).to(model.adjacency.dtype)
-            h = float(expm_acyclicity(model.connectivity()))
-        logger.debug(
-            "grandag: sub-problem %d, h=%.3e, mu=%.1e, lambda=%.3e", iterations, h, mu, lam
-        )
-        if h <= h_tol:
-            break
-        lam += mu * h
-        if h > omega_mu * h_last:
-            mu *= 10.0
-        h_last = h
-    if h > h_tol:
-        warnings.warn(
-            f"grandag stopped after {iterations} sub-problems with h = {h:.2e} > h_tol = "
-            f"{h_tol:.0e}; remaining cycles are broken by removing the weakest edges",
-            ConvergenceWarning,
-            stacklevel=3,
-        )
+            return None, float(expm_acyclicity(model.connectivity()))
+
+    _, out = augmented_lagrangian(solve, None, schedule, method="grandag")
     with torch.no_grad():
         W = (model.connectivity() * model.adjacency).cpu().numpy().astype(np.float64)
         nll = float(-model.log_likelihood(X.to(dev)).mean())
-    W[forbidden] = 0.0
     diagnostics: dict[str, float | int | str] = {
         "loss": nll,
-        "h": h,
-        "mu": mu,
-        "iterations": iterations,
+        "h": out.h,
+        "mu": out.rho,
+        "iterations": out.iterations,
         "epochs": epochs,
     }
     # edges whose connectivity is exactly 0 are gone; everything else is a candidate edge
-    result = finalize_weighted(
-        W, columns, method="grandag", threshold=0.0, knowledge=knowledge, diagnostics=diagnostics
-    )
+    result = finish(W, data, knowledge, method="grandag", threshold=0.0, diagnostics=diagnostics)
     if pruning == "none":
         result.diagnostics["n_pruned"] = 0
         return result

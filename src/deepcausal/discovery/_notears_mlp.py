@@ -19,7 +19,8 @@ This module also holds :class:`NodewiseMLP`, the network shared with DAGMA-MLP.
 Prior knowledge is a mask: the first-layer weights from a forbidden parent ``i`` into network
 ``j`` are multiplied by a fixed zero (and bounded to ``[0, 0]``), so ``A[i, j] = 0`` exactly;
 required edges carry no L1 penalty and are kept by
-:func:`~deepcausal.discovery._base.finalize_weighted`.
+:func:`~deepcausal.discovery._result.finalize_weighted`. The schedule is the discovery core's
+:func:`~deepcausal.discovery._core.augmented_lagrangian`.
 
 Unlike the neural models trained with SGD, this one is trained by L-BFGS-B (the paper's
 optimiser: deterministic, full batch, with bound constraints), not by :func:`deepcausal.nn.train`.
@@ -28,9 +29,7 @@ optimiser: deterministic, full batch, with bound constraints), not by :func:`dee
 from __future__ import annotations
 
 import itertools
-import logging
 import math
-import warnings
 from collections.abc import Sequence
 
 import numpy as np
@@ -40,14 +39,17 @@ import torch
 from torch import nn
 
 from deepcausal.discovery._acyclicity import expm_acyclicity
+from deepcausal.discovery._core import (
+    AugmentedLagrangian,
+    augmented_lagrangian,
+    check_penalties,
+    finish,
+)
 from deepcausal.discovery._knowledge import Knowledge
-from deepcausal.discovery._result import DiscoveryResult, finalize_weighted
-from deepcausal.errors import ConvergenceWarning
+from deepcausal.discovery._result import DiscoveryResult
 from deepcausal.nn import resolve_device, torch_generator
 
 __all__ = ["NodewiseMLP", "notears_mlp"]
-
-logger = logging.getLogger(__name__)
 
 
 class NodewiseMLP(nn.Module):
@@ -219,13 +221,8 @@ def notears_mlp(
         A :class:`~deepcausal.discovery.DiscoveryResult` with diagnostics ``loss`` (the
         least-squares fit), ``h``, ``rho``, ``iterations`` and ``evaluations``.
     """
-    if lambda1 < 0 or lambda2 < 0 or threshold < 0:
-        raise ValueError(
-            f"lambda1, lambda2 and threshold must be non-negative, got {lambda1}, {lambda2}, "
-            f"{threshold}"
-        )
-    if max_iter < 1:
-        raise ValueError(f"max_iter must be >= 1, got {max_iter}")
+    check_penalties(lambda1=lambda1, lambda2=lambda2, threshold=threshold)
+    schedule = AugmentedLagrangian(max_iter=max_iter, h_tol=h_tol, rho_max=rho_max)
     columns = [str(c) for c in data.columns]
     dev = resolve_device(device)
     forbidden = knowledge.forbidden_mask(columns)
@@ -240,20 +237,14 @@ def notears_mlp(
         penalty_weights(net, required),
         lambda1,
         lambda2,
-        max_iter,
-        h_tol,
-        rho_max,
+        schedule,
         ftol,
         max_evals,
     )
-    return finalize_weighted(
-        net.adjacency(),
-        columns,
-        method="notears_mlp",
-        threshold=threshold,
-        knowledge=knowledge,
+    return finish(
+        net.adjacency(), data, knowledge, method="notears_mlp", threshold=threshold,
         diagnostics=diag,
-    )
+    )  # fmt: skip
 
 
 class _FlatParameters:
@@ -301,77 +292,54 @@ def _augmented_lagrangian(
     penalised: torch.Tensor,
     lambda1: float,
     lambda2: float,
-    max_iter: int,
-    h_tol: float,
-    rho_max: float,
+    schedule: AugmentedLagrangian,
     ftol: float,
     max_evals: int,
 ) -> dict[str, float | int | str]:
     n = X.shape[0]
     flat = _FlatParameters(net)
-    state = {"rho": 1.0, "alpha": 0.0, "evals": 0}
     n_hidden = len(net.weights)
     mask = net.mask
+    evals = 0
 
-    def func(x: np.ndarray) -> tuple[float, np.ndarray]:
-        state["evals"] += 1
-        theta = torch.as_tensor(x, dtype=mask.dtype, device=mask.device).requires_grad_()
-        P = flat.views(theta)
-        w1 = (P["fc1_pos"] - P["fc1_neg"]) * mask
-        weights = [P[f"weights.{k}"] for k in range(n_hidden)]
-        biases = [P[f"biases.{k}"] for k in range(n_hidden)]
-        loss = 0.5 / n * ((net.apply_layers(X, w1, P["fc1_bias"], weights, biases) - X) ** 2).sum()
-        h = expm_acyclicity(net.strength_of(w1))
-        l2 = (w1 * w1).sum() + sum((w * w).sum() for w in weights)
-        l1 = ((P["fc1_pos"] + P["fc1_neg"]) * penalised).sum()
-        obj = loss + 0.5 * state["rho"] * h * h + state["alpha"] * h + 0.5 * lambda2 * l2
-        obj = obj + lambda1 * l1
-        (grad,) = torch.autograd.grad(obj, theta)
-        return float(obj.detach()), grad.cpu().numpy().astype(np.float64)
+    def solve(state: None, rho: float, alpha: float) -> tuple[None, float]:
+        # the network is trained in place: a re-solve continues from the last solution
+        def func(x: np.ndarray) -> tuple[float, np.ndarray]:
+            nonlocal evals
+            evals += 1
+            theta = torch.as_tensor(x, dtype=mask.dtype, device=mask.device).requires_grad_()
+            P = flat.views(theta)
+            w1 = (P["fc1_pos"] - P["fc1_neg"]) * mask
+            weights = [P[f"weights.{k}"] for k in range(n_hidden)]
+            biases = [P[f"biases.{k}"] for k in range(n_hidden)]
+            fitted = net.apply_layers(X, w1, P["fc1_bias"], weights, biases)
+            loss = 0.5 / n * ((fitted - X) ** 2).sum()
+            h = expm_acyclicity(net.strength_of(w1))
+            l2 = (w1 * w1).sum() + sum((w * w).sum() for w in weights)
+            l1 = ((P["fc1_pos"] + P["fc1_neg"]) * penalised).sum()
+            obj = loss + 0.5 * rho * h * h + alpha * h + 0.5 * lambda2 * l2 + lambda1 * l1
+            (grad,) = torch.autograd.grad(obj, theta)
+            return float(obj.detach()), grad.cpu().numpy().astype(np.float64)
 
-    def h_value() -> float:
-        with torch.no_grad():
-            return float(expm_acyclicity(net.strength()))
-
-    h = math.inf
-    iterations = 0
-    x = flat.get()
-    for iterations in range(1, max_iter + 1):  # noqa: B007 - reported below
-        h_new = h
-        while state["rho"] < rho_max:
-            sol = sopt.minimize(
-                func,
-                x,
-                method="L-BFGS-B",
-                jac=True,
-                bounds=flat.bounds,
-                options={"ftol": ftol, "maxfun": max_evals, "maxiter": max_evals},
-            )
-            x = sol.x
-            flat.load(x)
-            h_new = h_value()
-            logger.debug("notears_mlp: rho=%.0e nfev=%d h=%.3e", state["rho"], sol.nfev, h_new)
-            if h_new > 0.25 * h:
-                state["rho"] *= 10
-            else:
-                break
-        h = h_new
-        state["alpha"] += state["rho"] * h
-        if h <= h_tol or state["rho"] >= rho_max:
-            break
-    if h > h_tol:
-        warnings.warn(
-            f"notears_mlp stopped with h = {h:.2e} > h_tol = {h_tol:.0e}; the thresholded graph "
-            "is still made acyclic",
-            ConvergenceWarning,
-            stacklevel=4,
+        sol = sopt.minimize(
+            func,
+            flat.get(),
+            method="L-BFGS-B",
+            jac=True,
+            bounds=flat.bounds,
+            options={"ftol": ftol, "maxfun": max_evals, "maxiter": max_evals},
         )
+        flat.load(sol.x)
+        with torch.no_grad():
+            return None, float(expm_acyclicity(net.strength()))
+
+    _, out = augmented_lagrangian(solve, None, schedule, method="notears_mlp")
     with torch.no_grad():
         loss = float(0.5 / n * ((net(X) - X) ** 2).sum())
     return {
         "loss": loss,
-        "h": float(h),
-        "rho": float(state["rho"]),
-        "iterations": iterations,
-        "evaluations": int(state["evals"]),
+        "h": out.h,
+        "rho": out.rho,
+        "iterations": out.iterations,
+        "evaluations": evals,
     }

@@ -1,0 +1,334 @@
+"""The continuous-optimisation core of discovery: the penalty schedules that drive a method's
+sub-problems to a DAG, and the finish that turns learned weights into an acyclic result.
+
+A continuous-optimisation method (NOTEARS, NOTEARS-MLP, DAGMA, DAGMA-MLP, GraN-DAG, DAG-GNN)
+supplies three things: its score and parameters, a ``solve`` function that minimises one
+sub-problem (score plus the acyclicity term at the weights the schedule hands it), and how to read
+a weighted adjacency off its parameters. This module owns the rest:
+
+* :class:`AugmentedLagrangian` and :func:`augmented_lagrangian` -- ``score + alpha h + rho/2 h^2``
+  with dual updates ``alpha += rho h`` and a growing ``rho`` (Zheng et al. 2018, NOTEARS; the
+  variant of Lachapelle et al. 2020, GraN-DAG, grows ``rho`` after the dual step instead of
+  re-solving);
+* :class:`CentralPath` and :func:`central_path` -- ``mu_t score + h_{s_t}`` for a decreasing
+  ``mu_t``, each problem warm-started from the last, with the restart rule for a step that leaves
+  the log-det domain (Bello et al. 2022, DAGMA);
+* :func:`finish` -- masking of forbidden edges, thresholding, kept required edges and cycle
+  breaking (:func:`~deepcausal.discovery._result.finalize_weighted`);
+* :func:`training_config` -- the :class:`~deepcausal.nn.TrainConfig` of a neural sub-problem.
+
+The acyclicity functions themselves are in :mod:`deepcausal.discovery._acyclicity`.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import numpy as np
+import pandas as pd
+import torch
+
+from deepcausal.discovery._knowledge import Knowledge
+from deepcausal.discovery._result import DiscoveryResult, finalize_weighted
+from deepcausal.errors import ConvergenceWarning
+from deepcausal.nn import TrainConfig
+
+__all__ = [
+    "AugmentedLagrangian",
+    "CentralPath",
+    "LeftDomain",
+    "PenaltyOutcome",
+    "augmented_lagrangian",
+    "central_path",
+    "check_penalties",
+    "finish",
+    "training_config",
+]
+
+logger = logging.getLogger(__name__)
+
+S = TypeVar("S")
+
+
+def check_penalties(**values: float) -> None:
+    """Raise ``ValueError`` naming every penalty weight or threshold that is negative."""
+    bad = {k: v for k, v in values.items() if v < 0}
+    if bad:
+        raise ValueError(f"{' and '.join(values)} must be non-negative, got {bad}")
+
+
+@dataclass(frozen=True)
+class AugmentedLagrangian:
+    """An augmented-Lagrangian schedule for ``min score s.t. h = 0``.
+
+    Each dual step minimises ``score + alpha h + rho/2 h^2``, then sets ``alpha += rho h``.
+
+    Args:
+        max_iter: dual steps at most.
+        h_tol: stop once ``h <= h_tol``.
+        rho_init: the first penalty weight ``rho``.
+        rho_max: stop once ``rho`` reaches this.
+        rho_factor: ``rho`` is multiplied by this when ``h`` did not shrink enough.
+        progress: ``h`` must fall below ``progress`` times its last value to count as progress.
+        resolve: ``True`` (NOTEARS): a sub-problem without progress is solved again with the
+            larger ``rho`` before the dual step; ``False`` (GraN-DAG): one solve per dual step,
+            and ``rho`` grows after it.
+    """
+
+    max_iter: int = 100
+    h_tol: float = 1e-8
+    rho_init: float = 1.0
+    rho_max: float = 1e16
+    rho_factor: float = 10.0
+    progress: float = 0.25
+    resolve: bool = True
+
+    def __post_init__(self) -> None:
+        if self.max_iter < 1:
+            raise ValueError(f"max_iter must be >= 1, got {self.max_iter}")
+        if self.h_tol < 0:
+            raise ValueError(f"h_tol must be non-negative, got {self.h_tol}")
+        if not 0 < self.rho_init <= self.rho_max:
+            raise ValueError(
+                f"need 0 < rho_init <= rho_max, got {self.rho_init} and {self.rho_max}"
+            )
+        if self.rho_factor <= 1 or not 0 < self.progress < 1:
+            raise ValueError(
+                f"need rho_factor > 1 and 0 < progress < 1, got {self.rho_factor} and "
+                f"{self.progress}"
+            )
+
+
+@dataclass(frozen=True)
+class PenaltyOutcome:
+    """Where a schedule stopped: the last ``h``, penalty weight and dual variable, and the number
+    of dual steps (augmented Lagrangian) or central-path restarts."""
+
+    h: float
+    rho: float
+    alpha: float
+    iterations: int
+    restarts: int = 0
+
+
+def augmented_lagrangian(
+    solve: Callable[[S, float, float], tuple[S, float]],
+    start: S,
+    schedule: AugmentedLagrangian,
+    *,
+    method: str,
+) -> tuple[S, PenaltyOutcome]:
+    """Drive ``solve`` to ``h = 0`` along ``schedule``.
+
+    Args:
+        solve: ``solve(state, rho, alpha) -> (new_state, h)`` minimises one sub-problem from
+            ``state`` (the last accepted one: a re-solve with a larger ``rho`` restarts from it; a
+            method that trains a module in place may ignore it) and returns the acyclicity of its
+            solution.
+        start: the initial state (parameters, or ``None`` for an in-place module).
+        schedule: the schedule.
+        method: the method's name, for the log and the warning.
+
+    Returns:
+        The last accepted state and a :class:`PenaltyOutcome`. A :class:`ConvergenceWarning` says
+        when ``h`` is still above ``h_tol``: the finish breaks the remaining cycles.
+    """
+    rho, alpha, h, h_last = schedule.rho_init, 0.0, math.inf, math.inf
+    state = start
+    iterations = 0
+    for iterations in range(1, schedule.max_iter + 1):
+        if not schedule.resolve:
+            state, h = solve(state, rho, alpha)
+            logger.debug("%s: step %d, h=%.3e, rho=%.1e", method, iterations, h, rho)
+            if h <= schedule.h_tol:
+                break
+            alpha += rho * h
+            if h > schedule.progress * h_last:
+                rho *= schedule.rho_factor
+            h_last = h
+            if rho >= schedule.rho_max:
+                break
+            continue
+        candidate, h_new = state, h
+        while rho < schedule.rho_max:
+            candidate, h_new = solve(state, rho, alpha)
+            logger.debug("%s: step %d, rho=%.0e, h=%.3e", method, iterations, rho, h_new)
+            if h_new > schedule.progress * h:
+                rho *= schedule.rho_factor
+            else:
+                break
+        state, h = candidate, h_new
+        alpha += rho * h
+        if h <= schedule.h_tol or rho >= schedule.rho_max:
+            break
+    if h > schedule.h_tol:
+        warnings.warn(
+            f"{method} stopped after {iterations} dual step(s) with h = {h:.2e} > h_tol = "
+            f"{schedule.h_tol:.0e} (rho = {rho:.0e}); the remaining cycles are broken by "
+            "removing the weakest edges on them (more dual steps, a stronger sparsity penalty or "
+            "standardised data may reach a DAG)",
+            ConvergenceWarning,
+            stacklevel=4,
+        )
+    return state, PenaltyOutcome(h=float(h), rho=float(rho), alpha=alpha, iterations=iterations)
+
+
+class LeftDomain(Exception):
+    """Raised by a central-path ``solve`` whose iterate left the log-det domain ``s > rho(A)``."""
+
+
+@dataclass(frozen=True)
+class CentralPath:
+    """DAGMA's central path: ``T`` problems ``mu_t (score + penalties) + h_{s_t}``.
+
+    Args:
+        T: number of problems.
+        mu_init: weight of the score in the first problem.
+        mu_factor: ``mu`` is multiplied by this after each problem.
+        s: log-det parameter per problem (one value, or a sequence padded with its last value).
+        warm_iter: optimiser iterations for each of the first ``T - 1`` problems.
+        max_iter: optimiser iterations for the last problem.
+        lr: the optimiser's step size.
+        checkpoint: how often (in iterations) a problem checks its stopping rule.
+        tol: the relative change of the objective that ends a problem.
+    """
+
+    T: int = 5
+    mu_init: float = 1.0
+    mu_factor: float = 0.1
+    s: float | Sequence[float] = 1.0
+    warm_iter: int = 30_000
+    max_iter: int = 60_000
+    lr: float = 3e-4
+    checkpoint: int = 1000
+    tol: float = 1e-6
+
+    def __post_init__(self) -> None:
+        if self.T < 1:
+            raise ValueError(f"T must be >= 1, got {self.T}")
+        if self.mu_init <= 0 or not 0 < self.mu_factor <= 1:
+            raise ValueError(
+                f"need mu_init > 0 and 0 < mu_factor <= 1, got {self.mu_init}, {self.mu_factor}"
+            )
+        if self.lr <= 0:
+            raise ValueError(f"lr must be positive, got {self.lr}")
+        if self.checkpoint < 1:
+            raise ValueError(f"checkpoint must be >= 1, got {self.checkpoint}")
+        if self.warm_iter < 1 or self.max_iter < 1:
+            raise ValueError(
+                f"warm_iter and max_iter must be >= 1, got {self.warm_iter}, {self.max_iter}"
+            )
+        self.s_values()  # validates s
+
+    def s_values(self) -> list[float]:
+        """The log-det parameter of each of the ``T`` problems."""
+        s = self.s
+        values = [float(s)] * self.T if isinstance(s, int | float) else [float(v) for v in s]
+        if not values or any(v <= 0 for v in values):
+            raise ValueError(f"s must be positive (one value or one per problem), got {s!r}")
+        return (values + [values[-1]] * self.T)[: self.T]
+
+
+def central_path(
+    solve: Callable[[S, float, float, int, float], S],
+    start: S,
+    path: CentralPath,
+    *,
+    method: str,
+    s_step: float = 0.0,
+    min_lr: float = 0.0,
+) -> tuple[S, PenaltyOutcome]:
+    """Follow ``path``, warm-starting each problem from the last solution.
+
+    Args:
+        solve: ``solve(state, mu, s, iterations, lr) -> state`` minimises one problem from
+            ``state``; it raises :class:`LeftDomain` (having undone its own steps) when its
+            iterate leaves the log-det domain.
+        start: the initial state.
+        path: the schedule.
+        method: the method's name, for the log.
+        s_step: a problem that left the domain is restarted with half the step size and ``s``
+            larger by this (the reference linear DAGMA: 0.1).
+        min_lr: a problem whose step size fell below this is abandoned (its start is kept).
+
+    Returns:
+        The last state and a :class:`PenaltyOutcome` (``rho`` is the last ``mu``, ``restarts``
+        the number of restarted problems).
+    """
+    state = start
+    mu = path.mu_init
+    restarts = 0
+    for t, s_t in enumerate(path.s_values()):
+        lr = path.lr
+        inner = path.max_iter if t == path.T - 1 else path.warm_iter
+        while True:
+            try:
+                state = solve(state, mu, s_t, inner, lr)
+                break
+            except LeftDomain:
+                restarts += 1
+                lr *= 0.5
+                s_t += s_step
+                if lr < min_lr:
+                    break
+        logger.debug("%s: problem %d done, mu=%.1e", method, t, mu)
+        mu *= path.mu_factor
+    return state, PenaltyOutcome(
+        h=math.nan, rho=mu / path.mu_factor, alpha=0.0, iterations=path.T, restarts=restarts
+    )
+
+
+def training_config(
+    *,
+    max_epochs: int,
+    batch_size: int,
+    lr: float,
+    patience: int,
+    progress: bool,
+    device: torch.device,
+    random_state: int | None,
+    **extra: Any,
+) -> TrainConfig:
+    """The :class:`~deepcausal.nn.TrainConfig` of one neural sub-problem (GraN-DAG, DAG-GNN,
+    DAGMA-MLP), trained by the one training loop :func:`deepcausal.nn.train`."""
+    return TrainConfig(
+        max_epochs=max_epochs,
+        batch_size=batch_size,
+        lr=lr,
+        patience=patience,
+        progress=progress,
+        device=device,
+        random_state=random_state,
+        **extra,
+    )
+
+
+def finish(
+    W: np.ndarray,
+    data: pd.DataFrame,
+    knowledge: Knowledge,
+    *,
+    method: str,
+    threshold: float,
+    diagnostics: dict[str, float | int | str],
+) -> DiscoveryResult:
+    """The result of a continuous method from its learned weights ``W``: forbidden entries are
+    zeroed (a masked weight can still hold rounding noise), then
+    :func:`~deepcausal.discovery._result.finalize_weighted` thresholds, keeps required edges and
+    breaks any remaining cycle."""
+    columns = [str(c) for c in data.columns]
+    W = np.array(W, dtype=np.float64, copy=True)
+    W[knowledge.forbidden_mask(columns)] = 0.0
+    return finalize_weighted(
+        W,
+        columns,
+        method=method,
+        threshold=threshold,
+        knowledge=knowledge,
+        diagnostics=diagnostics,
+    )
