@@ -1,10 +1,11 @@
 """Simulated structural causal models with known equations: exact samples, effects and counterfactuals.
 
 A :class:`SimulatedSCM` is a list of :class:`StructuralEquation` objects, ``x_i = f_i(pa_i, u_i)``
-with independent exogenous noises ``u_i``. Because the equations are known, everything on Pearl's
-ladder has an exact answer: observational and interventional samples (``sample``), average effects
-by Monte Carlo with common random numbers (``ate``), and unit-level counterfactuals by abduction,
-action and prediction (``counterfactual``). Continuous equations are strictly monotone in their
+with independent exogenous noises ``u_i``, evaluated by the same engine as DeepSCM's queries
+(:func:`deepcausal.graph.evaluate_structural`). Because the equations are known, everything on
+Pearl's ladder has an exact answer: observational and interventional samples (``sample``), average
+effects by Monte Carlo with common random numbers (``ate``), and unit-level counterfactuals by
+abduction, action and prediction (``counterfactual``). Continuous equations are strictly monotone in their
 noise, so the noise of a factual row is recovered exactly (``abduct``); the noise of a binary or
 categorical node is not a function of the row, and must come from the sampler
 (``sample(..., return_noise=True)``).
@@ -15,7 +16,7 @@ checked; the catalogue of named SCMs is in :func:`deepcausal.datasets.load_scm`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence, Set
 from typing import Any, Literal, overload
 
 import numpy as np
@@ -24,7 +25,7 @@ import pandas as pd
 from deepcausal.data import Schema, category_codes, continuous_values
 from deepcausal.datasets._structural import StructuralEquation
 from deepcausal.errors import DataError, GraphError
-from deepcausal.graph import CausalGraph
+from deepcausal.graph import CausalGraph, evaluate_structural
 
 __all__ = ["SimulatedSCM"]
 
@@ -343,29 +344,27 @@ class SimulatedSCM:
         specs: Mapping[str, Intervention],
         n: int,
         fixed: Mapping[str, np.ndarray] | None = None,
-        recompute: set[str] | None = None,
+        recompute: Set[str] = frozenset(),
     ) -> dict[str, np.ndarray]:
-        values: dict[str, np.ndarray] = {}
-        for v in self._order:
+        def equation(v: str, values: Mapping[str, np.ndarray]) -> np.ndarray:
             eq = self.equations[v]
-            if fixed is not None and recompute is not None and v not in recompute:
-                values[v] = fixed[v]
-                continue
-            spec = specs.get(v)
-            if spec is not None and not callable(spec):
-                values[v] = spec
-                continue
-            if fixed is not None and v not in noise:
-                natural = fixed[v]  # parents unchanged: the factual value (counterfactual mode)
-            else:
-                with np.errstate(all="ignore"):
-                    natural = eq.forward({p: values[p] for p in eq.parents}, noise[v])
-                natural = self._check_output(v, natural, n)
-            if spec is not None:
-                new = spec(self._to_user(v, natural))
-                natural = self._from_user(v, new, n, what=f"the intervention on {v!r} returned")
-            values[v] = natural
-        return values
+            with np.errstate(all="ignore"):
+                natural = eq.forward({p: values[p] for p in eq.parents}, noise[v])
+            return self._check_output(v, natural, n)
+
+        def shift(v: str, func: Callable[[Any], Any], natural: np.ndarray) -> np.ndarray:
+            new = func(self._to_user(v, natural))
+            return self._from_user(v, new, n, what=f"the intervention on {v!r} returned")
+
+        return evaluate_structural(
+            self._order,
+            specs,
+            equation=equation,
+            shift=shift,
+            factual=fixed,
+            recompute=recompute,
+            keep={v for v in recompute if v not in noise},  # no parent changed: factual value
+        )
 
     def _check_output(self, v: str, x: np.ndarray, n: int) -> np.ndarray:
         eq = self.equations[v]

@@ -1,5 +1,5 @@
-"""Evaluating a DeepSCM's structural equations: ancestral propagation under interventions and cut
-edges, and the encoding of intervention values and decoding of results in the user's units."""
+"""Evaluating a DeepSCM's structural equations with the shared engine (cut edges, latents), and the
+encoding of intervention values and decoding of results in the user's units."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import torch
 from torch import Tensor
 
 from deepcausal.errors import DataError, SchemaError
+from deepcausal.graph import evaluate_structural
 
 if TYPE_CHECKING:
     from deepcausal.scm._scm import DeepSCM, InterventionValue
@@ -37,31 +38,31 @@ def propagate(
     value of that parent, and in a counterfactual (``factual`` given) the nodes no intervention
     reaches keep their factual values."""
     changed = (
-        scm.graph.descendants(list(interventions), inclusive=True) if factual is not None else None
+        scm.graph.descendants(list(interventions), inclusive=True)
+        if factual is not None
+        else frozenset()
     )
-    values: dict[str, Tensor] = scm._draw_latents(n, generator)  # hidden confounders, if any
-    for node in scm._order():
-        mech = scm.mechanisms_[node]
-        if factual is not None and changed is not None and node not in changed:
-            values[node] = factual[node]  # non-descendants keep their factual values exactly
-            continue
-        if node in interventions and not callable(interventions[node]):
-            values[node] = encode_value(scm, node, interventions[node], n)
-            continue
+
+    def equation(node: str, values: Mapping[str, Tensor]) -> Tensor:
         cut = [a for a, b in scm._cut if b == node]
         if cut:  # an independent unit's value for each cut parent
             view = dict(values)
             for a in cut:
                 perm = torch.randperm(n, generator=generator).to(values[a].device)
                 view[a] = values[a][perm]
-            parents = scm._parent_features(node, view, n)
-        else:
-            parents = scm._parent_features(node, values, n)
-        natural = mech.sample(parents, noise[node])
-        if node in interventions:
-            values[node] = apply_callable(scm, node, interventions[node], natural)
-        else:
-            values[node] = natural
+            values = view
+        return scm.mechanisms_[node].sample(scm._parent_features(node, values, n), noise[node])
+
+    values = evaluate_structural(
+        scm._order(),
+        interventions,
+        equation=equation,
+        set_value=lambda node, value: encode_value(scm, node, value, n),
+        shift=lambda node, func, natural: apply_callable(scm, node, func, natural),
+        factual=factual,
+        recompute=changed,
+        initial=scm._draw_latents(n, generator),  # hidden confounders, if any
+    )
     return {k: v for k, v in values.items() if k in scm.graph}
 
 
