@@ -8,7 +8,7 @@ import numpy as np
 
 from deepcausal.estimators._base import BaseEffectEstimator, Effect, Estimand, influence_effect
 from deepcausal.estimators._nuisance import (
-    check_learner,
+    check_cross_fitting,
     cross_fit,
     default_outcome_model,
     default_propensity_model,
@@ -113,10 +113,9 @@ class AIPW(BaseEffectEstimator):
         self.random_state = random_state
 
     def _check_params(self) -> None:
-        check_learner(self.outcome_model, "outcome_model", needs_proba=False)
-        check_learner(self.propensity_model, "propensity_model", needs_proba=True)
-        if int(self.n_folds) < 2:
-            raise ValueError(f"n_folds must be >= 2 for cross-fitting, got {self.n_folds}")
+        check_cross_fitting(
+            self.outcome_model, self.propensity_model, "propensity_model", self.n_folds
+        )
         if not 0.0 <= self.clip < 0.5:
             raise ValueError(f"clip must be in [0, 0.5), got {self.clip}")
 

@@ -95,9 +95,7 @@ class BaseEffectEstimator(BaseEstimator, ABC):
     def _fit_validated(self, data: FitData, *, check_overlap: bool) -> BaseEffectEstimator:
         """Fit on validated data (a bootstrap refit skips the overlap check of its resample: the
         fit on the whole data made it)."""
-        self._check_params()
-        for name in [k for k in vars(self) if k.endswith("_") and not k.startswith("_")]:
-            delattr(self, name)  # a refit starts from scratch (no stale bootstrap or names)
+        self._start_fit()
         self.classes_ = data.classes
         self.n_features_in_ = data.X.shape[1]
         if data.feature_names is not None:
@@ -115,6 +113,12 @@ class BaseEffectEstimator(BaseEstimator, ABC):
         self._fit(data)
         self.fit_data_ = data
         return self
+
+    def _start_fit(self) -> None:
+        """Check the hyper-parameters and forget a previous fit (no stale bootstrap or names)."""
+        self._check_params()
+        for name in [k for k in vars(self) if k.endswith("_") and not k.startswith("_")]:
+            delattr(self, name)
 
     def predict_outcomes(self, X: Any) -> np.ndarray:
         """Predicted potential outcomes ``E[Y(a) | X]``, shape ``(n, n_arms)``, columns ``classes_``."""

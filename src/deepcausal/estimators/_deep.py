@@ -3,7 +3,9 @@
 The architecture is the one of TARNet/CFR (Shalit et al. 2017) and DragonNet (Shi et al. 2019): a
 representation ``Φ(x)`` shared by all arms, one outcome head per arm on top of it, and (DragonNet) a
 propensity head. Every estimator trains through :func:`deepcausal.nn.train` with a closure that
-computes its full objective on a mini-batch.
+computes its full objective on a mini-batch. The set-up (seeded configuration, standardisation,
+training) lives here once, for the fit in memory and for :func:`~deepcausal.estimators.fit_streamed`
+alike; a subclass defines only its network (``_build``) and its loss (``_objective``).
 """
 
 from __future__ import annotations
@@ -22,10 +24,23 @@ from deepcausal._effect import normal_effect
 from deepcausal.errors import CapabilityError
 from deepcausal.estimators._base import BaseEffectEstimator, Effect, Estimand
 from deepcausal.estimators._validation import FitData, OutcomeType, resolve_outcome_type
-from deepcausal.nn import MLP, Activation, TrainConfig, TrainResult, seed_everything, train
+from deepcausal.nn import (
+    MLP,
+    Activation,
+    BatchStream,
+    TrainConfig,
+    TrainResult,
+    seed_everything,
+    train,
+)
 from deepcausal.nn import activation as activation_module
 
 _PREDICT_CHUNK = 8192
+
+#: The training schedule TARNet/CFR's and DragonNet's defaults share (each sets its own batch size,
+#: learning rate and held-out share after its authors): at most 300 epochs, stopped after 30
+#: without improvement on the held-out rows, no progress bar.
+PAPER_TRAINING = TrainConfig(max_epochs=300, patience=30, progress=False)
 
 
 class EffectNet(nn.Module):
@@ -115,6 +130,10 @@ class NeuralEffectEstimator(BaseEffectEstimator):
     outcome_type: OutcomeType
     train_config: TrainConfig | None
     random_state: int | None
+    outcome_kind_: Literal["continuous", "binary"]
+    net_: EffectNet
+    train_result_: TrainResult
+    refit_result_: TrainResult | None
     _default_config: ClassVar[TrainConfig] = TrainConfig(progress=False)
 
     def _check_params(self) -> None:
@@ -143,45 +162,74 @@ class NeuralEffectEstimator(BaseEffectEstimator):
         return (pred - y) ** 2
 
     def _fit(self, data: FitData) -> None:
-        self.outcome_kind_: Literal["continuous", "binary"] = resolve_outcome_type(
-            data.y, self.outcome_type
+        self.outcome_kind_ = resolve_outcome_type(data.y, self.outcome_type)
+        cfg, seed = self._seeded_config()
+        self._set_scaling(
+            data.X.mean(axis=0),
+            data.X.std(axis=0),
+            float(data.y.mean()),
+            float(data.y.std()),
+            np.bincount(data.t, minlength=len(data.classes)) / len(data.t),
         )
-        cfg = self.train_config or self._default_config
-        seed = seed_everything(
-            self.random_state if self.random_state is not None else cfg.random_state
-        )
-        cfg = dataclasses.replace(cfg, random_state=seed)
-        self.x_mean_ = data.X.mean(axis=0)
-        scale = data.X.std(axis=0)
-        self.x_scale_ = np.where(scale > 0, scale, 1.0)
-        if self.outcome_kind_ == "continuous":
-            self.y_mean_ = float(data.y.mean())
-            self.y_scale_ = float(data.y.std()) or 1.0
-        else:
-            self.y_mean_, self.y_scale_ = 0.0, 1.0
-        self.arm_shares_ = np.bincount(data.t, minlength=len(data.classes)) / len(data.t)
         x = torch.as_tensor((data.X - self.x_mean_) / self.x_scale_, dtype=torch.float32)
         t = torch.as_tensor(data.t, dtype=torch.long)
         y = torch.as_tensor((data.y - self.y_mean_) / self.y_scale_, dtype=torch.float32)
-        self.train_result_: TrainResult
-        self.net_, self.train_result_ = self._train_net(x, t, y, cfg)
-        self.refit_result_: TrainResult | None = None
+        rows = [x, t, y]
+        self._train(rows, x.shape[1], cfg)
         if self.refit and cfg.validation_fraction > 0:
             epochs = self.train_result_.best_epoch + 1
             refit_cfg = dataclasses.replace(cfg, validation_fraction=0.0, max_epochs=epochs)
             torch.manual_seed(seed)  # the selection run's initial weights
-            self.net_, self.refit_result_ = self._train_net(x, t, y, refit_cfg)
+            self.net_, self.refit_result_ = self._train_net(rows, x.shape[1], refit_cfg)
+
+    def _seeded_config(self) -> tuple[TrainConfig, int]:
+        """The training configuration with its seed resolved, every generator seeded with it."""
+        cfg = self.train_config or self._default_config
+        seed = seed_everything(
+            self.random_state if self.random_state is not None else cfg.random_state
+        )
+        return dataclasses.replace(cfg, random_state=seed), seed
+
+    def _set_scaling(
+        self,
+        x_mean: np.ndarray,
+        x_std: np.ndarray,
+        y_mean: float,
+        y_std: float,
+        arm_shares: np.ndarray,
+    ) -> None:
+        """Keep the standardisation of ``X`` and ``y`` (0/1 outcomes stay as they are; a constant
+        covariate or outcome is divided by 1) and the arms' shares of the rows."""
+        self.x_mean_ = x_mean
+        self.x_scale_ = np.where(x_std > 0, x_std, 1.0)
+        if self.outcome_kind_ == "continuous":
+            self.y_mean_, self.y_scale_ = y_mean, y_std or 1.0
+        else:
+            self.y_mean_, self.y_scale_ = 0.0, 1.0
+        self.arm_shares_ = arm_shares
+
+    def _train(
+        self, rows: Sequence[torch.Tensor] | BatchStream, in_features: int, cfg: TrainConfig
+    ) -> None:
+        """Train a fresh network on standardised ``(x, t, y)`` rows (``net_``, ``train_result_``)."""
+        self.net_, self.train_result_ = self._train_net(rows, in_features, cfg)
+        self.refit_result_ = None
 
     def _train_net(
-        self, x: torch.Tensor, t: torch.Tensor, y: torch.Tensor, cfg: TrainConfig
+        self,
+        rows: Sequence[torch.Tensor] | BatchStream,
+        in_features: int,
+        cfg: TrainConfig,
     ) -> tuple[EffectNet, TrainResult]:
-        net = self._build(x.shape[1], len(self.arm_shares_))
+        net = self._build(in_features, len(self.arm_shares_))
 
         def loss_fn(batch: tuple[torch.Tensor, ...]) -> torch.Tensor:
             xb, tb, yb = batch
             return self._objective(net, xb, tb, yb)
 
-        return net, train(net, loss_fn, [x, t, y], cfg, description=type(self).__name__)
+        streamed = " (streamed)" if isinstance(rows, BatchStream) else ""
+        description = f"{type(self).__name__}{streamed}"
+        return net, train(net, loss_fn, rows, cfg, description=description)
 
     def _streamed_effect(self, estimand: Estimand, level: float) -> Effect:
         """The ATE of :func:`~deepcausal.estimators.fit_streamed`: the mean of the scores of its

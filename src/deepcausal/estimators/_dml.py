@@ -11,7 +11,7 @@ import numpy as np
 from deepcausal.estimators._aipw import AIPW
 from deepcausal.estimators._base import BaseEffectEstimator, Effect, Estimand, normal_effect
 from deepcausal.estimators._nuisance import (
-    check_learner,
+    check_cross_fitting,
     cross_fit,
     default_outcome_model,
     default_propensity_model,
@@ -105,10 +105,9 @@ class DML(BaseEffectEstimator):
         self.random_state = random_state
 
     def _check_params(self) -> None:
-        check_learner(self.outcome_model, "outcome_model", needs_proba=False)
-        check_learner(self.treatment_model, "treatment_model", needs_proba=True)
-        if int(self.n_folds) < 2:
-            raise ValueError(f"n_folds must be >= 2 for cross-fitting, got {self.n_folds}")
+        check_cross_fitting(
+            self.outcome_model, self.treatment_model, "treatment_model", self.n_folds
+        )
         if self.cate not in ("interactive", "constant", "linear"):
             raise ValueError(
                 f"cate must be 'interactive', 'constant' or 'linear', got {self.cate!r}"

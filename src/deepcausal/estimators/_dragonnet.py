@@ -1,7 +1,8 @@
-"""DragonNet with targeted regularisation (Shi, Blei & Veitch 2019)."""
+"""DragonNet (Shi, Blei & Veitch 2019): its network, targeted loss and AIPW effects."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
@@ -11,7 +12,7 @@ from torch import nn
 
 from deepcausal.estimators._aipw import aipw_ate_scores, aipw_att
 from deepcausal.estimators._base import Effect, Estimand, influence_effect
-from deepcausal.estimators._deep import EffectNet, NeuralEffectEstimator
+from deepcausal.estimators._deep import PAPER_TRAINING, EffectNet, NeuralEffectEstimator
 from deepcausal.estimators._overlap import check_overlap, clip_propensity
 from deepcausal.estimators._validation import FitData, OutcomeType, check_X
 from deepcausal.nn import Activation, TrainConfig
@@ -19,13 +20,8 @@ from deepcausal.nn import Activation, TrainConfig
 #: Optimisation defaults after the authors' IHDP script: Adam at 1e-3, mini-batches of 64, 20% of
 #: the rows held out for early stopping. (The authors follow the Adam phase with an SGD phase at
 #: 1e-5; the project's one training loop runs a single Adam phase with a longer patience instead.)
-DRAGONNET_TRAINING = TrainConfig(
-    max_epochs=300,
-    batch_size=64,
-    lr=1e-3,
-    validation_fraction=0.2,
-    patience=30,
-    progress=False,
+DRAGONNET_TRAINING = dataclasses.replace(
+    PAPER_TRAINING, batch_size=64, lr=1e-3, validation_fraction=0.2
 )
 
 # the authors squash the propensity into [0.01/1.02, 1.01/1.02] inside the targeted term
@@ -78,13 +74,16 @@ class DragonNet(NeuralEffectEstimator):
         >>> from deepcausal.nn import TrainConfig
         >>> rng = np.random.default_rng(0)
         >>> X = rng.normal(size=(300, 2))
-        >>> t = rng.binomial(1, 1 / (1 + np.exp(-X[:, 0])))
+        >>> e = 1 / (1 + np.exp(-X[:, 0]))  # the propensity, which DragonNet's third head learns
+        >>> t = rng.binomial(1, e)
         >>> y = X[:, 0] + 2.0 * t + 0.1 * rng.normal(size=300)
         >>> cfg = TrainConfig(max_epochs=5, batch_size=100, progress=False)  # a short demo run
         >>> est = DragonNet(representation=(16,), head=(8,), train_config=cfg, random_state=0)
         >>> eff = est.fit(X, t, y).ate()
         >>> eff.estimand, eff.ci_low < eff.value < eff.ci_high
         ('ATE', True)
+        >>> est.predict_propensity(X[:3]).shape  # P(T = 0 | x) and P(T = 1 | x)
+        (3, 2)
     """
 
     _method: ClassVar[str] = "DragonNet"

@@ -75,6 +75,15 @@ def check_learner(model: Any, name: str, *, needs_proba: bool) -> None:
         raise ValueError(f"{name} must have predict, got {type(model).__name__}")
 
 
+def check_cross_fitting(outcome_model: Any, arm_model: Any, arm_name: str, n_folds: int) -> None:
+    """Check a cross-fitted estimator's two nuisance learners (an outcome regressor, an arm
+    classifier named ``arm_name``) and its number of folds."""
+    check_learner(outcome_model, "outcome_model", needs_proba=False)
+    check_learner(arm_model, arm_name, needs_proba=True)
+    if int(n_folds) < 2:
+        raise ValueError(f"n_folds must be >= 2 for cross-fitting, got {n_folds}")
+
+
 def predict_mean(model: Any, X: np.ndarray) -> np.ndarray:
     """``E[Y | X]`` from a fitted regressor, or ``P(Y = 1 | X)`` from a fitted binary classifier."""
     if is_classifier(model):

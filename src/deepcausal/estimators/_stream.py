@@ -36,7 +36,7 @@ from deepcausal.estimators._aipw import aipw_ate_scores
 from deepcausal.estimators._deep import NeuralEffectEstimator
 from deepcausal.estimators._dragonnet import DragonNet
 from deepcausal.estimators._overlap import clip_propensity
-from deepcausal.nn import Batch, BatchStream, seed_everything, shuffled_batches, train
+from deepcausal.nn import Batch, BatchStream, shuffled_batches
 
 __all__ = ["StreamedFit", "fit_streamed"]
 
@@ -160,26 +160,13 @@ def fit_streamed(
     if not cov:
         raise DataError("no covariate columns: name them, or add them to the files")
     est = estimator
-    est._check_params()
-    for name in [k for k in vars(est) if k.endswith("_") and not k.startswith("_")]:
-        delattr(est, name)
-    cfg = est.train_config or est._default_config
-    seed = seed_everything(est.random_state if est.random_state is not None else cfg.random_state)
-    cfg = dataclasses.replace(cfg, random_state=seed)
+    est._start_fit()
+    cfg, seed = est._seeded_config()
     fraction = source.held_out_share(cfg.validation_fraction, validation_rows)
     plan = _Plan(cov, treatment, outcome, fraction, seed)
     _moments(est, source, plan, control)
     stream = _EffectRows(est, source, plan)
-    net = est._build(len(cov), 2)
-
-    def loss_fn(batch: Batch) -> torch.Tensor:
-        return est._objective(net, *batch)
-
-    est.train_result_ = train(
-        net, loss_fn, stream, cfg, description=f"{type(est).__name__} (streamed)"
-    )
-    est.net_ = net
-    est.refit_result_ = None
+    est._train(stream, len(cov), cfg)
     mean, var, poor = _score(est, stream)
     held = source.n_rows - stream.n_train
     est.streamed_ = StreamedFit(
@@ -236,14 +223,9 @@ def _moments(est: NeuralEffectEstimator, source: ParquetSource, plan: _Plan, con
     elif kind == "binary" and not y_binary:
         raise DataError(f"outcome_type='binary' but {plan.outcome!r} takes values other than 0/1")
     est.outcome_kind_ = kind
-    est.x_mean_ = xs.mean
-    est.x_scale_ = np.where(xs.std() > 0, xs.std(), 1.0)
-    if kind == "continuous":
-        est.y_mean_, est.y_scale_ = float(ys.mean[0]), float(ys.std()[0])
-    else:
-        est.y_mean_, est.y_scale_ = 0.0, 1.0
     total = sum(counts.values())
-    est.arm_shares_ = np.asarray([counts[a] / total for a in arms])
+    shares = np.asarray([counts[a] / total for a in arms])
+    est._set_scaling(xs.mean, xs.std(), float(ys.mean[0]), float(ys.std()[0]), shares)
 
 
 def _score(est: NeuralEffectEstimator, stream: _EffectRows) -> tuple[float, float, float]:

@@ -1,7 +1,8 @@
-"""TARNet and CFRNet (Shalit, Johansson & Sontag 2017)."""
+"""TARNet and CFRNet (Shalit, Johansson & Sontag 2017): their networks, losses and intervals."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from typing import ClassVar
 
@@ -9,7 +10,7 @@ import torch
 
 from deepcausal.estimators._base import Effect, Estimand
 from deepcausal.estimators._bootstrap import bootstrap_effect, bootstrap_replicates
-from deepcausal.estimators._deep import EffectNet, NeuralEffectEstimator
+from deepcausal.estimators._deep import PAPER_TRAINING, EffectNet, NeuralEffectEstimator
 from deepcausal.estimators._ipm import IPM, IPMS, ipm
 from deepcausal.estimators._validation import OutcomeType
 from deepcausal.nn import Activation, TrainConfig
@@ -17,14 +18,7 @@ from deepcausal.nn import Activation, TrainConfig
 #: Optimisation defaults after the authors' IHDP configuration: Adam, mini-batches of 100, 30% of
 #: the training rows held out (here for early stopping). The learning rate 3e-3 was selected on IHDP
 #: replications 1-8 by the held-out factual error (no ground truth) among 1e-3, 3e-3 and 1e-2.
-CFR_TRAINING = TrainConfig(
-    max_epochs=300,
-    batch_size=100,
-    lr=3e-3,
-    validation_fraction=0.3,
-    patience=30,
-    progress=False,
-)
+CFR_TRAINING = dataclasses.replace(PAPER_TRAINING, batch_size=100, lr=3e-3, validation_fraction=0.3)
 
 
 class TARNet(NeuralEffectEstimator):
