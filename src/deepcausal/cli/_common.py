@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from deepcausal.errors import DataError, OutputError
+from deepcausal.errors import DataError, NotIdentifiable, OutputError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -45,6 +45,17 @@ def check_output_file(out: str | Path, inputs: Sequence[str | Path]) -> None:
         parent = parent.parent
     if not os.access(parent, os.W_OK | os.X_OK):
         raise OutputError(f"cannot write --out {out}: {parent} is not writable")
+
+
+def symbolic_verdict(graph: Any, treatment: Any, outcome: Any) -> str:
+    """What the ID algorithm says of the effect of ``treatment`` on ``outcome`` in ``graph``, as
+    the bounds report shows it: ``"identified: <estimand>"`` or ``"not identifiable (<why>)"``."""
+    from deepcausal.identify import identify
+
+    try:
+        return f"identified: {identify(graph, treatment, outcome).to_text()}"
+    except NotIdentifiable as exc:
+        return f"not identifiable ({exc})"
 
 
 #: Help text of every ``--graph`` option.

@@ -20,6 +20,7 @@ from deepcausal.cli._common import (
     add_seed_argument,
     add_table_arguments,
     read_table_args,
+    symbolic_verdict,
     write_output,
 )
 
@@ -85,15 +86,10 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _report(result: Any, args: argparse.Namespace) -> None:
-    from deepcausal.errors import NotIdentifiable
     from deepcausal.graph import as_graph
-    from deepcausal.identify import identify
     from deepcausal.report import bounds_report
 
     graph = as_graph(args.graph)
-    try:
-        symbolic = f"identified: {identify(graph, args.treatment, args.outcome).to_text()}"
-    except NotIdentifiable as exc:
-        symbolic = f"not identifiable ({exc})"
+    symbolic = symbolic_verdict(graph, args.treatment, args.outcome)
     path = bounds_report(result, graph, symbolic, args.report, seed=args.seed)
     print(f"report: {path}")

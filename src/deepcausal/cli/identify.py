@@ -20,6 +20,7 @@ from deepcausal.cli._common import (
     add_seed_argument,
     add_table_arguments,
     read_table_args,
+    symbolic_verdict,
 )
 
 __all__ = ["add_parser", "run"]
@@ -84,8 +85,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _neural(args: argparse.Namespace, graph: Any) -> int:
     """``--neural``: the ID algorithm's verdict, then the data's (exit 2 when not identifiable)."""
-    from deepcausal.errors import DataError, NotIdentifiable
-    from deepcausal.identify import identify
+    from deepcausal.errors import DataError
     from deepcausal.ncm import neural_identify
 
     if not args.data:
@@ -93,11 +93,10 @@ def _neural(args: argparse.Namespace, graph: Any) -> int:
     treatment, outcome = _split(args.treatment), _split(args.outcome)
     if len(treatment) != 1 or len(outcome) != 1 or args.given:
         raise DataError("--neural takes one --treatment, one --outcome and no --given")
-    try:
-        symbolic = f"identified: {identify(graph, treatment, outcome).to_text()}"
+    symbolic = symbolic_verdict(graph, treatment, outcome)
+    if symbolic.startswith("identified: "):
         print(symbolic.removeprefix("identified: "))
-    except NotIdentifiable as exc:
-        symbolic = f"not identifiable ({exc})"
+    else:
         print(f"ID algorithm: {symbolic}")
     result = neural_identify(
         graph,

@@ -10,18 +10,10 @@ import pandas as pd
 
 from deepcausal.discovery._edges import Edge, Mark, edges_to_adjacency
 from deepcausal.discovery._knowledge import Knowledge
-from deepcausal.discovery._pc import ColliderRule, _test_name
-from deepcausal.discovery._pdag import sepset_colliders
+from deepcausal.discovery._pc import ColliderRule
 from deepcausal.discovery._result import DiscoveryResult, _causal_graph
-from deepcausal.discovery._skeleton import (
-    check_alpha,
-    check_max_cond_size,
-    knowledge_masks,
-    pc_stable_skeleton,
-    vote_colliders,
-)
+from deepcausal.discovery._skeleton import adjacency_search, check_alpha, check_max_cond_size
 from deepcausal.discovery.ci._base import CachedTest
-from deepcausal.discovery.ci._resolve import resolve_ci_test
 from deepcausal.errors import GraphError
 
 __all__ = ["fci"]
@@ -98,29 +90,14 @@ def fci(
     max_cond_size = check_max_cond_size(max_cond_size)
     if not isinstance(possible_dsep, bool):
         raise TypeError(f"possible_dsep must be True or False, got {possible_dsep!r}")
-    columns = [str(c) for c in data.columns]
-    d = len(columns)
-    test = resolve_ci_test(ci_test, data)
-    forbidden, required = knowledge_masks(knowledge, columns)
-
-    skeleton = pc_stable_skeleton(
-        test, d, alpha=alpha, max_cond_size=max_cond_size, forbidden=forbidden, required=required
-    )
+    search = adjacency_search(data, knowledge, ci_test, alpha=alpha, max_cond_size=max_cond_size)
+    columns, forbidden, required = search.columns, search.forbidden, search.required
+    skeleton, test = search.skeleton, search.test
     sepsets = dict(skeleton.sepsets)
     sep_pvalues = dict(skeleton.sep_pvalues)
 
     def colliders(adjacent: np.ndarray) -> list[tuple[int, int, int]]:
-        if collider_rule == "sepset":
-            found = sepset_colliders(adjacent, sepsets, sep_pvalues)
-        else:
-            found = vote_colliders(
-                test,
-                adjacent,
-                sepsets,
-                alpha=alpha,
-                max_cond_size=max(skeleton.max_level, 0),
-                conservative=collider_rule == "conservative",
-            )
+        found = search.colliders(collider_rule, adjacent, sepsets, sep_pvalues)
         return [(i, k, j) for _, i, k, j in found]
 
     M, locked = _initial_marks(skeleton.adjacent, forbidden, required)
@@ -135,15 +112,7 @@ def fci(
     _apply_rules(M, locked, sepsets, untested=forbidden & forbidden.T)
 
     edges = _pag_edges(M, columns)
-    diagnostics: dict[str, float | int | str] = {
-        "alpha": alpha,
-        "ci_test": _test_name(ci_test),
-        "n_tests": test.n_tests,
-        "n_cached": test.n_cached,
-        "max_cond_size_tested": skeleton.max_level,
-        "n_removed_possible_dsep": n_removed,
-        "collider_rule": collider_rule,
-    }
+    diagnostics = search.diagnostics(n_removed_possible_dsep=n_removed, collider_rule=collider_rule)
     return DiscoveryResult(
         method="fci",
         adjacency=edges_to_adjacency(edges, columns),

@@ -10,21 +10,9 @@ import pandas as pd
 from deepcausal.discovery._constraint import cpdag_edges, dag_from_pdag
 from deepcausal.discovery._edges import edges_to_adjacency
 from deepcausal.discovery._knowledge import Knowledge
-from deepcausal.discovery._pdag import (
-    meek_rules,
-    orient_by_knowledge,
-    orient_colliders,
-    sepset_colliders,
-)
+from deepcausal.discovery._pdag import meek_rules, orient_by_knowledge, orient_colliders
 from deepcausal.discovery._result import DiscoveryResult, _causal_graph
-from deepcausal.discovery._skeleton import (
-    check_alpha,
-    check_max_cond_size,
-    knowledge_masks,
-    pc_stable_skeleton,
-    vote_colliders,
-)
-from deepcausal.discovery.ci._resolve import resolve_ci_test
+from deepcausal.discovery._skeleton import adjacency_search, check_alpha, check_max_cond_size
 
 __all__ = ["ColliderRule", "pc"]
 
@@ -92,30 +80,15 @@ def pc(
         )
     alpha = check_alpha(alpha)
     max_cond_size = check_max_cond_size(max_cond_size)
-    columns = [str(c) for c in data.columns]
-    d = len(columns)
-    test = resolve_ci_test(ci_test, data)
-    forbidden, required = knowledge_masks(knowledge, columns)
-
-    skeleton = pc_stable_skeleton(
-        test, d, alpha=alpha, max_cond_size=max_cond_size, forbidden=forbidden, required=required
-    )
+    search = adjacency_search(data, knowledge, ci_test, alpha=alpha, max_cond_size=max_cond_size)
+    columns, forbidden, required = search.columns, search.forbidden, search.required
+    skeleton = search.skeleton
     adjacent = skeleton.adjacent
+    d = len(columns)
     arrow = np.zeros((d, d), dtype=bool)
     locked = np.zeros((d, d), dtype=bool)
     orient_by_knowledge(adjacent, arrow, locked, forbidden, required)
-    if collider_rule == "sepset":
-        candidates = sepset_colliders(adjacent, skeleton.sepsets, skeleton.sep_pvalues)
-    else:
-        candidates = vote_colliders(
-            test,
-            adjacent,
-            skeleton.sepsets,
-            alpha=alpha,
-            # no larger sets than the adjacency search tested: the cost stays of its order
-            max_cond_size=max(skeleton.max_level, 0),
-            conservative=collider_rule == "conservative",
-        )
+    candidates = search.colliders(collider_rule, adjacent, skeleton.sepsets, skeleton.sep_pvalues)
     n_colliders = orient_colliders(arrow, candidates)
     meek_rules(adjacent, arrow, locked, untested=forbidden & forbidden.T)
 
@@ -123,16 +96,9 @@ def pc(
     dag, n_broken, how = dag_from_pdag(adjacent, arrow, required)
     directed = [(columns[i], columns[j]) for i, j in zip(*np.nonzero(dag), strict=True)]
     extension = _causal_graph(columns, directed)
-    diagnostics: dict[str, float | int | str] = {
-        "alpha": alpha,
-        "ci_test": _test_name(ci_test),
-        "n_tests": test.n_tests,
-        "n_cached": test.n_cached,
-        "max_cond_size_tested": skeleton.max_level,
-        "n_unshielded_colliders": n_colliders,
-        "collider_rule": collider_rule,
-        "dag": how,
-    }
+    diagnostics = search.diagnostics(
+        n_unshielded_colliders=n_colliders, collider_rule=collider_rule, dag=how
+    )
     return DiscoveryResult(
         method="pc",
         adjacency=edges_to_adjacency(edges, columns),
@@ -142,9 +108,3 @@ def pc(
         n_cycles_broken=n_broken,
         extension=extension,
     )
-
-
-def _test_name(ci_test: Any) -> str:
-    if isinstance(ci_test, str):
-        return ci_test
-    return str(getattr(ci_test, "name", None) or getattr(ci_test, "__name__", None) or ci_test)

@@ -5,7 +5,8 @@ against every set ``S`` of size ``l`` drawn from the neighbours of ``i`` (other 
 at the *start* of the level; the edge is removed at the first ``S`` with ``p > alpha`` and ``S`` is
 stored as the separating set. Freezing the neighbourhoods per level makes the skeleton independent of
 the variable order. Required edges are never tested (so never removed); pairs for which knowledge
-forbids both directions are never adjacent and never tested.
+forbids both directions are never adjacent and never tested. :func:`adjacency_search` runs it on a
+table, with the option checks and the collider decisions PC and FCI both make after it.
 """
 
 from __future__ import annotations
@@ -14,14 +15,20 @@ import itertools
 import numbers
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from deepcausal.discovery._knowledge import Knowledge
+from deepcausal.discovery._pdag import Collider, sepset_colliders
 from deepcausal.discovery.ci._base import CachedTest
+from deepcausal.discovery.ci._resolve import resolve_ci_test
 
 __all__ = [
+    "AdjacencySearch",
     "Skeleton",
+    "adjacency_search",
     "check_alpha",
     "check_max_cond_size",
     "knowledge_masks",
@@ -194,3 +201,88 @@ def vote_colliders(
             if collider:
                 candidates.append(((share,), i, k, j))
     return candidates
+
+
+@dataclass
+class AdjacencySearch:
+    """PC-stable run on a table: what PC and FCI share before they orient edges.
+
+    Attributes:
+        columns: The column names, as strings.
+        test: The bound, cached independence test (it counts the tests run so far).
+        ci_test: The ``ci_test`` argument as given (its name goes into the diagnostics).
+        alpha: The checked significance level.
+        forbidden, required: The knowledge masks (:func:`knowledge_masks`).
+        skeleton: The result of :func:`pc_stable_skeleton`.
+    """
+
+    columns: list[str]
+    test: CachedTest
+    ci_test: Any
+    alpha: float
+    forbidden: np.ndarray
+    required: np.ndarray
+    skeleton: Skeleton
+
+    def colliders(
+        self,
+        rule: str,
+        adjacent: np.ndarray,
+        sepsets: dict[tuple[int, int], tuple[int, ...]],
+        sep_pvalues: dict[tuple[int, int], float],
+    ) -> list[Collider]:
+        """Unshielded colliders of ``adjacent`` by ``rule``: ``"sepset"`` (the separating sets
+        found), else :func:`vote_colliders` (majority, or ``"conservative"``)."""
+        if rule == "sepset":
+            return sepset_colliders(adjacent, sepsets, sep_pvalues)
+        return vote_colliders(
+            self.test,
+            adjacent,
+            sepsets,
+            alpha=self.alpha,
+            # no larger sets than the adjacency search tested: the cost stays of its order
+            max_cond_size=max(self.skeleton.max_level, 0),
+            conservative=rule == "conservative",
+        )
+
+    def diagnostics(self, **more: float | int | str) -> dict[str, float | int | str]:
+        """The diagnostics every constraint-based result reports (the level, the test, how many
+        tests ran), then ``more``."""
+        return {
+            "alpha": self.alpha,
+            "ci_test": _test_name(self.ci_test),
+            "n_tests": self.test.n_tests,
+            "n_cached": self.test.n_cached,
+            "max_cond_size_tested": self.skeleton.max_level,
+            **more,
+        }
+
+
+def adjacency_search(
+    data: pd.DataFrame,
+    knowledge: Knowledge,
+    ci_test: Any,
+    *,
+    alpha: float,
+    max_cond_size: int | None,
+) -> AdjacencySearch:
+    """Bind ``ci_test`` to ``data`` and run PC-stable under ``knowledge`` (``alpha`` and
+    ``max_cond_size`` checked by :func:`check_alpha` and :func:`check_max_cond_size`)."""
+    columns = [str(c) for c in data.columns]
+    test = resolve_ci_test(ci_test, data)
+    forbidden, required = knowledge_masks(knowledge, columns)
+    skeleton = pc_stable_skeleton(
+        test,
+        len(columns),
+        alpha=alpha,
+        max_cond_size=max_cond_size,
+        forbidden=forbidden,
+        required=required,
+    )
+    return AdjacencySearch(columns, test, ci_test, alpha, forbidden, required, skeleton)
+
+
+def _test_name(ci_test: Any) -> str:
+    if isinstance(ci_test, str):
+        return ci_test
+    return str(getattr(ci_test, "name", None) or getattr(ci_test, "__name__", None) or ci_test)

@@ -63,9 +63,10 @@ class Mechanism(nn.Module, abc.ABC):
     keyword-only arguments of ``__init__`` (:func:`make_mechanism` checks names against that
     signature), store the validated hyper-parameters in ``self._hyper`` (what :meth:`config`
     returns), register with :func:`register_mechanism`, build their networks and implement
-    :meth:`noise` and :meth:`sample`; then, by what they declare, :meth:`log_prob` (or a whole
-    :meth:`objective`) and :meth:`abduct`. Every method accepts tensors on any device and of any
-    floating dtype and works on the module's own device and dtype; results live there too.
+    :meth:`sample` (and :meth:`noise` where the noise prior is not the standard normal); then, by
+    what they declare, :meth:`log_prob` (or a whole :meth:`objective`) and :meth:`abduct`. Every
+    method accepts tensors on any device and of any floating dtype and works on the module's own
+    device and dtype; results live there too.
     Nothing here switches off autograd: wrap inference in ``torch.no_grad()``.
 
     Attributes:
@@ -157,9 +158,10 @@ class Mechanism(nn.Module, abc.ABC):
         )
         return Objective.minimise(lambda batch: self.loss(batch[0], batch[1]), params, name="nll")
 
-    @abc.abstractmethod
     def noise(self, n: int, generator: torch.Generator | None = None) -> Tensor:
         """Draw ``n`` exogenous noise vectors from the noise prior, on the module's device.
+
+        The default prior is the standard normal; families with another prior override this.
 
         Args:
             n: number of draws.
@@ -168,6 +170,7 @@ class Mechanism(nn.Module, abc.ABC):
         Returns:
             A tensor of shape ``(n, noise_dim)``.
         """
+        return self._randn(n, generator)
 
     @abc.abstractmethod
     def sample(
@@ -254,6 +257,22 @@ class Mechanism(nn.Module, abc.ABC):
             raise DataError(f"{self.name} mechanism: parents must be real, got {parents.dtype}")
         return parents.to(device=self.device, dtype=self.dtype)
 
+    def _observed(self, x: Tensor, parents: Tensor) -> tuple[Tensor, Tensor]:
+        """Check a batch of node values and their parents (as :meth:`_values` and
+        :meth:`_parents`, with as many parent rows as values)."""
+        x = self._values(x)
+        return x, self._parents(parents, x.shape[0])
+
+    def _sample_inputs(
+        self, parents: Tensor, noise: Tensor | None, generator: torch.Generator | None
+    ) -> tuple[Tensor, Tensor]:
+        """What :meth:`sample` evaluates the structural equation on: the checked parents and the
+        noise, checked where given and drawn with :meth:`noise` where ``None``."""
+        parents = self._parents(parents)
+        n = parents.shape[0]
+        u = self.noise(n, generator) if noise is None else self._noise(noise, n)
+        return parents, u
+
     def _values(self, x: Tensor) -> Tensor:
         """Check node values: ``(n, dim)`` floats or ``(n,)`` codes in ``[0, dim)``."""
         if not isinstance(x, Tensor):
@@ -302,9 +321,15 @@ class Mechanism(nn.Module, abc.ABC):
 
     def _randn(self, n: int, generator: torch.Generator | None) -> Tensor:
         """Standard normal draws ``(n, noise_dim)`` from ``generator``, moved to the module."""
-        n = _check_int("n", n, minimum=0)
+        return self._normal((_check_int("n", n, minimum=0), self.noise_dim), generator)
+
+    def _normal(
+        self, shape: tuple[int, ...] | torch.Size, generator: torch.Generator | None
+    ) -> Tensor:
+        """Standard normal draws of ``shape`` in the module's dtype from ``generator``, moved to
+        the module's device."""
         device = generator.device if generator is not None else self.device
-        out = torch.randn(n, self.noise_dim, generator=generator, device=device, dtype=self.dtype)
+        out = torch.randn(shape, generator=generator, device=device, dtype=self.dtype)
         return out.to(self.device)
 
     def _rand(self, shape: tuple[int, ...], generator: torch.Generator | None) -> Tensor:

@@ -1,4 +1,4 @@
-"""Hyper-parameter checks and small network helpers shared by the mechanism families."""
+"""Hyper-parameter checks and small network and density helpers shared by the mechanism families."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ import torch
 from torch import Tensor, nn
 
 from deepcausal.nn import MLP
+
+_LOG_2PI = math.log(2 * math.pi)
 
 
 def _check_int(name: str, value: Any, *, minimum: int) -> int:
@@ -63,3 +65,9 @@ def _apply_parent_net(net: MLP | None, const: nn.Parameter | None, parents: Tens
         return out
     assert const is not None
     return const.expand(parents.shape[0], -1)
+
+
+def _normal_log_prob(x: Tensor, mu: Tensor, sigma: Tensor) -> Tensor:
+    """Log-density of independent normals ``N(mu, sigma^2)`` at ``x``, summed over the last axis."""
+    z = (x - mu) / sigma
+    return (-0.5 * z.square() - sigma.log() - 0.5 * _LOG_2PI).sum(-1)

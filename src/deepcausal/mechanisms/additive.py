@@ -182,8 +182,7 @@ class AdditiveNoiseMechanism(Mechanism):
         if self._hyper["regression"] != "lbfgs":
             return None
         max_iter = int(self._hyper["max_lbfgs_iter"])
-        x = self._values(x)
-        parents = self._parents(parents, x.shape[0])
+        x, parents = self._observed(x, parents)
         train_idx, val_idx = train_idx.to(x.device), val_idx.to(x.device)
         xt, pt = x[train_idx], parents[train_idx]
         xv, pv = (x[val_idx], parents[val_idx]) if len(val_idx) else (xt, pt)
@@ -297,8 +296,7 @@ class AdditiveNoiseMechanism(Mechanism):
         if self.parent_dim == 0:
             return 1.0
         with torch.no_grad():
-            x = self._values(x)
-            parents = self._parents(parents, x.shape[0])
+            x, parents = self._observed(x, parents)
             u = x - self._f(parents)
             z = ((u - u.mean(0)) / u.std(0).clamp_min(1e-12)) ** 2
             features = _skip_features(parents, self.parent_dim <= MAX_QUADRATIC_PARENTS)
@@ -330,9 +328,7 @@ class AdditiveNoiseMechanism(Mechanism):
     def sample(
         self, parents: Tensor, noise: Tensor | None = None, generator: torch.Generator | None = None
     ) -> Tensor:
-        parents = self._parents(parents)
-        n = parents.shape[0]
-        u = self.noise(n, generator) if noise is None else self._noise(noise, n)
+        parents, u = self._sample_inputs(parents, noise, generator)
         return self._finite(self._f(parents) + u, "sample")
 
     def abduct(

@@ -232,14 +232,13 @@ class DiffusionMechanism(Mechanism):
         averaged: bool = False,
     ) -> Tensor:
         """The DDPM loss on one batch: mean squared error of the noise estimate at random times."""
-        x = self._values(x)
-        parents = self._parents(parents, x.shape[0])
+        x, parents = self._observed(x, parents)
         x = x - self._mean(parents)
-        n = x.shape[0]
         device = generator.device if generator is not None else self.device
-        t = torch.randint(1, self.schedule.steps + 1, (n,), generator=generator, device=device)
-        eps = torch.randn(x.shape, generator=generator, device=device, dtype=self.dtype)
-        t, eps = t.to(self.device), eps.to(self.device)
+        t = torch.randint(
+            1, self.schedule.steps + 1, x.shape[:1], generator=generator, device=device
+        )
+        t, eps = t.to(self.device), self._normal(x.shape, generator)
         x_t = self.schedule.add_noise(x, eps, t)
         return (self.denoise(x_t, parents, t, averaged=averaged) - eps).square().mean()
 
@@ -272,22 +271,16 @@ class DiffusionMechanism(Mechanism):
     #: Draws of time and noise per held-out row in the validation score.
     validation_draws = 4
 
-    def noise(self, n: int, generator: torch.Generator | None = None) -> Tensor:
-        return self._randn(n, generator)
-
     def sample(
         self, parents: Tensor, noise: Tensor | None = None, generator: torch.Generator | None = None
     ) -> Tensor:
-        parents = self._parents(parents)
-        n = parents.shape[0]
-        u = self.noise(n, generator) if noise is None else self._noise(noise, n)
+        parents, u = self._sample_inputs(parents, noise, generator)
         x = self.schedule.decode(self.denoise, u, parents) + self._mean(parents)
         return self._finite(x, "sample")
 
     def abduct(
         self, x: Tensor, parents: Tensor, generator: torch.Generator | None = None
     ) -> Tensor:
-        x = self._values(x)
-        parents = self._parents(parents, x.shape[0])
+        x, parents = self._observed(x, parents)
         u = self.schedule.encode(self.denoise, x - self._mean(parents), parents)
         return self._finite(u, "abduct")

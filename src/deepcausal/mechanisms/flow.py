@@ -113,22 +113,16 @@ class FlowMechanism(Mechanism):
         return parents if self.parent_dim > 0 else None
 
     def log_prob(self, x: Tensor, parents: Tensor) -> Tensor:
-        x = self._values(x)
-        parents = self._parents(parents, x.shape[0])
+        x, parents = self._observed(x, parents)
         if x.shape[0] == 0:  # zuko cannot reshape an empty batch
             return x.new_zeros(0)
         out: Tensor = self.flow(self._context(parents)).log_prob(self._residual(x, parents))
         return out
 
-    def noise(self, n: int, generator: torch.Generator | None = None) -> Tensor:
-        return self._randn(n, generator)
-
     def sample(
         self, parents: Tensor, noise: Tensor | None = None, generator: torch.Generator | None = None
     ) -> Tensor:
-        parents = self._parents(parents)
-        n = parents.shape[0]
-        u = self.noise(n, generator) if noise is None else self._noise(noise, n)
+        parents, u = self._sample_inputs(parents, noise, generator)
         x: Tensor = self.flow.transform(self._context(parents)).inv(u)
         if self.location is not None:
             x = x + self.location(parents)
@@ -137,7 +131,6 @@ class FlowMechanism(Mechanism):
     def abduct(
         self, x: Tensor, parents: Tensor, generator: torch.Generator | None = None
     ) -> Tensor:
-        x = self._values(x)
-        parents = self._parents(parents, x.shape[0])
+        x, parents = self._observed(x, parents)
         u: Tensor = self.flow.transform(self._context(parents))(self._residual(x, parents))
         return self._finite(u, "abduct")

@@ -235,19 +235,16 @@ class GANMechanism(Mechanism):
     def noise(self, n: int, generator: torch.Generator | None = None) -> Tensor:
         latent = int(self._hyper["latent_dim"])
         n = _check_int("n", n, minimum=0)
-        device = generator.device if generator is not None else self.device
-        z = torch.randn(n, latent, generator=generator, device=device, dtype=self.dtype)
+        z = self._normal((n, latent), generator)
         if not self._discrete:
-            return z.to(self.device)
+            return z
         g = sample_gumbel(self._rand((n, self.dim), generator)).to(self.dtype)
-        return torch.cat([z.to(self.device), g], dim=1)
+        return torch.cat([z, g], dim=1)
 
     def sample(
         self, parents: Tensor, noise: Tensor | None = None, generator: torch.Generator | None = None
     ) -> Tensor:
-        parents = self._parents(parents)
-        n = parents.shape[0]
-        u = self.noise(n, generator) if noise is None else self._noise(noise, n)
+        parents, u = self._sample_inputs(parents, noise, generator)
         if self._discrete:  # the Gumbel-max of the generated logits: an exact categorical draw
             latent = int(self._hyper["latent_dim"])
             logits = self.generator(torch.cat([u[:, :latent], parents], dim=1))
@@ -259,8 +256,7 @@ class GANMechanism(Mechanism):
     ) -> Tensor:
         if self.abduction == "none":
             return super().abduct(x, parents, generator)
-        x = self._values(x)
-        parents = self._parents(parents, x.shape[0])
+        x, parents = self._observed(x, parents)
         n = x.shape[0]
         best = torch.zeros(n, self.noise_dim, device=self.device, dtype=self.dtype)
         if n == 0:

@@ -139,9 +139,7 @@ class GumbelMaxMechanism(Mechanism):
     def sample(
         self, parents: Tensor, noise: Tensor | None = None, generator: torch.Generator | None = None
     ) -> Tensor:
-        parents = self._parents(parents)
-        n = parents.shape[0]
-        g = self.noise(n, generator) if noise is None else self._noise(noise, n)
+        parents, g = self._sample_inputs(parents, noise, generator)
         return (self.logits(parents) + g).argmax(dim=-1)
 
     def abduct(

@@ -15,13 +15,12 @@ from deepcausal.mechanisms._checks import (
     _check_activation,
     _check_float,
     _check_hidden,
+    _normal_log_prob,
     _parent_net,
 )
 from deepcausal.mechanisms._registry import register_mechanism
 
 __all__ = ["LocationScaleMechanism"]
-
-_LOG_2PI = math.log(2 * math.pi)
 
 
 @register_mechanism
@@ -87,18 +86,12 @@ class LocationScaleMechanism(Mechanism):
     def log_prob(self, x: Tensor, parents: Tensor) -> Tensor:
         x = self._values(x)
         mu, sigma = self.loc_scale(self._parents(parents, x.shape[0]))
-        z = (x - mu) / sigma
-        return (-0.5 * z.square() - sigma.log() - 0.5 * _LOG_2PI).sum(-1)
-
-    def noise(self, n: int, generator: torch.Generator | None = None) -> Tensor:
-        return self._randn(n, generator)
+        return _normal_log_prob(x, mu, sigma)
 
     def sample(
         self, parents: Tensor, noise: Tensor | None = None, generator: torch.Generator | None = None
     ) -> Tensor:
-        parents = self._parents(parents)
-        n = parents.shape[0]
-        u = self.noise(n, generator) if noise is None else self._noise(noise, n)
+        parents, u = self._sample_inputs(parents, noise, generator)
         mu, sigma = self.loc_scale(parents)
         return self._finite(mu + sigma * u, "sample")
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
@@ -16,13 +15,12 @@ from deepcausal.mechanisms._checks import (
     _check_float,
     _check_hidden,
     _check_int,
+    _normal_log_prob,
 )
 from deepcausal.mechanisms._registry import register_mechanism
 from deepcausal.nn import MLP, Objective
 
 __all__ = ["VAEMechanism"]
-
-_LOG_2PI = math.log(2 * math.pi)
 
 
 @register_mechanism
@@ -113,18 +111,22 @@ class VAEMechanism(Mechanism):
         mean, raw = self.decoder(torch.cat([z, parents], dim=1)).split(self.dim, dim=1)
         return mean, F.softplus(raw) + self._hyper["min_scale"]
 
+    def _encode(
+        self, x: Tensor, parents: Tensor, generator: torch.Generator | None
+    ) -> tuple[Tensor, Tensor, Tensor]:
+        """The posterior's mean and standard deviation at ``(x, parents)`` and a draw ``z`` from it
+        (reparameterised: ``z = mean + sd * e`` with ``e ~ N(0, I)`` from ``generator``)."""
+        q_mean, q_sd = self.posterior(x, parents)
+        return q_mean, q_sd, q_mean + q_sd * self._normal(q_mean.shape, generator)
+
     def elbo_terms(
         self, x: Tensor, parents: Tensor, generator: torch.Generator | None = None
     ) -> dict[str, Tensor]:
         """The negative ELBO per row, as its two named terms averaged over the batch."""
-        x = self._values(x)
-        parents = self._parents(parents, x.shape[0])
-        q_mean, q_sd = self.posterior(x, parents)
-        device = generator.device if generator is not None else self.device
-        draw = torch.randn(q_mean.shape, generator=generator, device=device, dtype=self.dtype)
-        z = q_mean + q_sd * draw.to(self.device)
+        x, parents = self._observed(x, parents)
+        q_mean, q_sd, z = self._encode(x, parents, generator)
         mu, sigma = self.decode(z, parents)
-        nll = (0.5 * ((x - mu) / sigma).square() + sigma.log() + 0.5 * _LOG_2PI).sum(1)
+        nll = -_normal_log_prob(x, mu, sigma)
         kl = (0.5 * (q_mean.square() + q_sd.square() - 1) - q_sd.log()).sum(1)
         return {"reconstruction": nll.mean(), "kl": kl.mean()}
 
@@ -143,15 +145,10 @@ class VAEMechanism(Mechanism):
             validation=validation,
         )
 
-    def noise(self, n: int, generator: torch.Generator | None = None) -> Tensor:
-        return self._randn(n, generator)
-
     def sample(
         self, parents: Tensor, noise: Tensor | None = None, generator: torch.Generator | None = None
     ) -> Tensor:
-        parents = self._parents(parents)
-        n = parents.shape[0]
-        u = self.noise(n, generator) if noise is None else self._noise(noise, n)
+        parents, u = self._sample_inputs(parents, noise, generator)
         z, eps = u.split([self.latent_dim, self.dim], dim=1)
         mu, sigma = self.decode(z, parents)
         return self._finite(mu + sigma * eps, "sample")
@@ -159,11 +156,7 @@ class VAEMechanism(Mechanism):
     def abduct(
         self, x: Tensor, parents: Tensor, generator: torch.Generator | None = None
     ) -> Tensor:
-        x = self._values(x)
-        parents = self._parents(parents, x.shape[0])
-        q_mean, q_sd = self.posterior(x, parents)
-        device = generator.device if generator is not None else self.device
-        draw = torch.randn(q_mean.shape, generator=generator, device=device, dtype=self.dtype)
-        z = q_mean + q_sd * draw.to(self.device)
+        x, parents = self._observed(x, parents)
+        _, _, z = self._encode(x, parents, generator)
         mu, sigma = self.decode(z, parents)
         return self._finite(torch.cat([z, (x - mu) / sigma], dim=1), "abduct")

@@ -24,7 +24,7 @@ import torch
 
 from deepcausal.errors import NotIdentifiable
 from deepcausal.graph import CausalGraph, as_graph
-from deepcausal.ncm._discrete import DiscreteData, check_query, prepare_discrete
+from deepcausal.ncm._discrete import DiscreteData, check_query
 from deepcausal.ncm._fit import NCMConfig, Query
 from deepcausal.ncm._identify import N_SEEDS, TAU, Z, decide, run_min_max
 from deepcausal.ncm._model import DiscreteNCM
@@ -149,22 +149,21 @@ def neural_counterfactual(
     start = time.perf_counter()
     g = as_graph(graph)
     check_query(g, data, treatment, outcome)
-    prepared = prepare_discrete(
-        g, data, purpose="counterfactual queries", advice="bin it (e.g. pandas.cut)"
-    )
-    query, scale, text = counterfactual_query(
-        prepared, kind, treatment, outcome, treated, control, outcome_value
-    )
-    per_seed, distances = run_min_max(
-        prepared,
-        query,
-        scale,
+    fits = run_min_max(
+        g,
+        data,
+        lambda prepared: counterfactual_query(
+            prepared, kind, treatment, outcome, treated, control, outcome_value
+        ),
+        purpose="counterfactual queries",
+        advice="bin it (e.g. pandas.cut)",
         n_seeds=n_seeds,
-        config=config or NCMConfig(),
+        config=config,
         random_state=random_state,
         device=device,
-        label=f"counterfactual {text}",
+        label="counterfactual",
     )
+    per_seed, text = fits.per_seed, fits.text
     gap, _, identifiable = decide(per_seed, tau)
     lower, upper = envelope(per_seed)
     if not identifiable and not bounds:
@@ -186,7 +185,7 @@ def neural_counterfactual(
         tau=tau,
         z=Z,
         per_seed=tuple(per_seed),
-        fit_distance=tuple(distances),
+        fit_distance=tuple(fits.distances),
         symbolic=None,
         seconds=time.perf_counter() - start,
         query=text,

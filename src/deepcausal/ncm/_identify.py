@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import numpy as np
 import torch
@@ -28,7 +29,7 @@ from deepcausal.ncm._fit import NCMConfig, Query, fit_ncm
 from deepcausal.ncm._model import DiscreteNCM
 from deepcausal.ncm._result import NeuralIdentification
 
-__all__ = ["N_SEEDS", "TAU", "ate_query", "neural_identify", "run_min_max"]
+__all__ = ["N_SEEDS", "TAU", "MinMaxFits", "ate_query", "neural_identify", "run_min_max"]
 
 logger = logging.getLogger("deepcausal")
 
@@ -42,8 +43,8 @@ Z = 1.65
 
 def ate_query(
     data: DiscreteData, treatment: str, outcome: str, treated: Any, control: Any
-) -> tuple[Query, float]:
-    """The ATE as a differentiable query of a :class:`DiscreteNCM`, and its range."""
+) -> tuple[Query, float, str]:
+    """The ATE as a differentiable query of a :class:`DiscreteNCM`, its range, and its text."""
     t_code = data.code(treatment, treated, "treated")
     c_code = data.code(treatment, control, "control")
     numbers = data.numeric(outcome)
@@ -56,7 +57,7 @@ def ate_query(
         low = model.expectation({treatment: c_code}, outcome, v)
         return high - low
 
-    return query, scale
+    return query, scale, f"{treatment} -> {outcome}"
 
 
 def decide(per_seed: list[tuple[float, float]], tau: float) -> tuple[float, float, bool]:
@@ -67,24 +68,52 @@ def decide(per_seed: list[tuple[float, float]], tau: float) -> tuple[float, floa
     return gap, se, bool(gap + Z * se <= tau)
 
 
+class MinMaxFits(NamedTuple):
+    """What :func:`run_min_max` found: the coded data, the query in words, and per seed the query's
+    ``(min, max)`` over the fitted NCMs and the two fits' distances to the data."""
+
+    data: DiscreteData
+    text: str
+    per_seed: list[tuple[float, float]]
+    distances: list[tuple[float, float]]
+
+
 def run_min_max(
-    data: DiscreteData,
-    query: Query,
-    scale: float,
+    graph: CausalGraph,
+    data: Any,
+    build: Callable[[DiscreteData], tuple[Query, float, str]],
     *,
+    purpose: str,
+    advice: str,
     n_seeds: int,
-    config: NCMConfig,
+    config: NCMConfig | None,
     random_state: int,
     device: str,
-    label: str,
-) -> tuple[list[tuple[float, float]], list[tuple[float, float]]]:
-    """Per seed, the query's ``(min, max)`` over fitted NCMs, and each pair's fit distance."""
+    label: str | None = None,
+) -> MinMaxFits:
+    """The min/max search of every neural query: code the data, build the query, fit NCM pairs.
+
+    Args:
+        graph, data: the checked graph and its DataFrame, coded by :func:`prepare_discrete`
+            (whose messages name ``purpose`` and ``advice``).
+        build: the query on the coded data: the query, its range and its text.
+        n_seeds: min/max pairs; pair ``s`` fits with the seeds ``2 (1000 random_state + s)`` and
+            that plus one.
+        config: NCM fit settings (``None``: the defaults).
+        device: ``"auto"``, ``"cpu"`` or ``"cuda"``.
+        label: what the fits' log lines call the search before the query's text (default:
+            ``"{purpose} of"``).
+    """
+    prepared = prepare_discrete(graph, data, purpose=purpose, advice=advice)
+    query, scale, text = build(prepared)
+    config = config or NCMConfig()
+    label = f"{label or purpose + ' of'} {text}"
     values: list[tuple[float, float]] = []
     distances: list[tuple[float, float]] = []
     for s in range(n_seeds):
         seed = random_state * 1000 + s
         low = fit_ncm(
-            data,
+            prepared,
             query,
             sign=-1.0,
             scale=scale,
@@ -94,7 +123,7 @@ def run_min_max(
             description=f"{label} min, seed {s}",
         )
         high = fit_ncm(
-            data,
+            prepared,
             query,
             sign=1.0,
             scale=scale,
@@ -105,7 +134,7 @@ def run_min_max(
         )
         values.append((low.value, high.value))
         distances.append((low.distance, high.distance))
-    return values, distances
+    return MinMaxFits(prepared, text, values, distances)
 
 
 def neural_identify(
@@ -161,27 +190,20 @@ def neural_identify(
     start = time.perf_counter()
     g = as_graph(graph)
     check_query(g, data, treatment, outcome)
-    prepared = prepare_discrete(
+    fits = run_min_max(
         g,
         data,
+        lambda prepared: ate_query(prepared, treatment, outcome, treated, control),
         purpose="neural identification",
         advice="bin it (e.g. pandas.cut), or bound the effect with bounds(method='neural')",
-    )
-    cfg = config or NCMConfig()
-    query, scale = ate_query(prepared, treatment, outcome, treated, control)
-    per_seed, distances = run_min_max(
-        prepared,
-        query,
-        scale,
         n_seeds=n_seeds,
-        config=cfg,
+        config=config,
         random_state=random_state,
         device=device,
-        label=f"neural identification of {treatment} -> {outcome}",
     )
-    gap, se, identifiable = decide(per_seed, tau)
-    lower = float(np.mean([lo for lo, _ in per_seed]))
-    upper = float(np.mean([hi for _, hi in per_seed]))
+    gap, se, identifiable = decide(fits.per_seed, tau)
+    lower = float(np.mean([lo for lo, _ in fits.per_seed]))
+    upper = float(np.mean([hi for _, hi in fits.per_seed]))
     try:
         from deepcausal.identify import identify
 
@@ -210,8 +232,8 @@ def neural_identify(
         control=control,
         tau=tau,
         z=Z,
-        per_seed=tuple(per_seed),
-        fit_distance=tuple(distances),
+        per_seed=tuple(fits.per_seed),
+        fit_distance=tuple(fits.distances),
         symbolic=symbolic,
         seconds=seconds,
     )

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from deepcausal.graph import CausalGraph, as_graph
-from deepcausal.ncm._discrete import check_query, looks_continuous, prepare_discrete
+from deepcausal.ncm._discrete import check_query, looks_continuous
 from deepcausal.ncm._fit import NCMConfig
 from deepcausal.ncm._identify import ate_query, run_min_max
 from deepcausal.ncm._result import Bounds
@@ -73,31 +73,25 @@ def neural_bounds(
         )  # fmt: skip
     if config is not None and not isinstance(config, NCMConfig):
         raise TypeError(f"config must be an NCMConfig, got {type(config).__name__}")
-    prepared = prepare_discrete(
+    fits = run_min_max(
         g,
         data,
+        lambda prepared: ate_query(prepared, treatment, outcome, treated, control),
         purpose="neural bounds",
         advice="merge categories",
-    )
-    query, scale = ate_query(prepared, treatment, outcome, treated, control)
-    per_seed, distances = run_min_max(
-        prepared,
-        query,
-        scale,
         n_seeds=n_seeds,
-        config=config or NCMConfig(),
+        config=config,
         random_state=random_state,
         device=device,
-        label=f"neural bounds of {treatment} -> {outcome}",
     )
-    fit = float(np.max(distances))
+    fit = float(np.max(fits.distances))
     return Bounds.neural(
-        per_seed,
+        fits.per_seed,
         treatment=treatment,
         outcome=outcome,
         treated=treated,
         control=control,
-        n=prepared.n,
+        n=fits.data.n,
         notes=(
             f"discrete neural causal models, {n_seeds} min/max pairs (outer envelope); the "
             f"fitted models lie within total-variation distance {fit:.4f} of the data; "
