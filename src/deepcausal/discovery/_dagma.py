@@ -30,6 +30,7 @@ and receive no gradient), required edges carry no L1 penalty and are kept by
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal
@@ -212,8 +213,8 @@ class _LinearDagma:
         obj_prev = 1e16
         grad: Any | None = None
         for it in range(1, max_iter + 1):
-            g_h, inv = dagma_grad(W, s)
-            while bool((inv < self.domain_tol).any()):
+            inv_t = self._inverse_t(W, s)
+            while bool(inv_t.min() < self.domain_tol):
                 # W left the M-matrix domain: undo the step, halve it, retry
                 if it == 1 or s <= 0.9 or grad is None:
                     raise LeftDomain
@@ -222,13 +223,16 @@ class _LinearDagma:
                 if lr <= 1e-16:
                     return W
                 W = W - lr * grad
-                g_h, inv = dagma_grad(W, s)
-            g_obj = mu * (self.score.grad(W) + self.l1 * self.xp.sign(W)) + g_h
-            adam.m = adam.m * beta_1 + (1 - beta_1) * g_obj
-            adam.v = adam.v * beta_2 + (1 - beta_2) * g_obj * g_obj
-            m_hat = adam.m / (1 - beta_1**it)
-            v_hat = adam.v / (1 - beta_2**it)
-            grad = self.free * m_hat / (self.xp.sqrt(v_hat) + 1e-8)
+                inv_t = self._inverse_t(W, s)
+            if isinstance(W, torch.Tensor):
+                grad = self._adam_torch(W, inv_t, mu, adam, it, beta_1, beta_2)
+            else:
+                g_obj = mu * (self.score.grad(W) + self.l1 * self.xp.sign(W)) + 2 * W * inv_t
+                adam.m = adam.m * beta_1 + (1 - beta_1) * g_obj
+                adam.v = adam.v * beta_2 + (1 - beta_2) * g_obj * g_obj
+                m_hat = adam.m / (1 - beta_1**it)
+                v_hat = adam.v / (1 - beta_2**it)
+                grad = self.free * m_hat / (self.xp.sqrt(v_hat) + 1e-8)
             W = W - lr * grad
             self.iterations += 1
             if it % self.checkpoint == 0 or it == max_iter:
@@ -237,6 +241,36 @@ class _LinearDagma:
                     break
                 obj_prev = obj_new
         return W
+
+    def _inverse_t(self, W: Any, s: float) -> Any:
+        """``(s I - W * W)^{-T}``, whose entries are all non-negative inside the domain (torch's
+        inverse is column-major: its transpose is the contiguous view)."""
+        if isinstance(W, torch.Tensor):
+            return torch.linalg.inv(torch.addcmul(s * self.score.eye, W, W, value=-1.0)).T
+        return dagma_grad(W, s)[1].T
+
+    def _adam_torch(
+        self,
+        W: torch.Tensor,
+        inv_t: torch.Tensor,
+        mu: float,
+        adam: _AdamState,
+        it: int,
+        beta_1: float,
+        beta_2: float,
+    ) -> torch.Tensor:
+        """The Adam direction of the NumPy branch, computed in place: each ``d x d`` pass costs
+        as much as a twentieth of the inverse at ``d = 1,000``, and the NumPy branch makes
+        about twenty."""
+        g = self.score.grad(W)
+        g.addcmul_(self.l1, torch.sign(W)).mul_(mu).addcmul_(W, inv_t, value=2.0)
+        if not isinstance(adam.m, torch.Tensor) or not isinstance(adam.v, torch.Tensor):
+            adam.m, adam.v = torch.zeros_like(W), torch.zeros_like(W)
+        m, v = adam.m, adam.v
+        m.mul_(beta_1).add_(g, alpha=1 - beta_1)
+        v.mul_(beta_2).addcmul_(g, g, value=1 - beta_2)
+        denom = v.sqrt().div_(math.sqrt(1 - beta_2**it)).add_(1e-8)
+        return g.copy_(m).div_(denom).mul_(self.free).div_(1 - beta_1**it)
 
     def fit(self, path: CentralPath) -> np.ndarray:
         W0 = self.xp.asarray(np.zeros((self.d, self.d)))

@@ -150,6 +150,8 @@ class LinearScore:
     def grad(self, W: Any) -> Any:
         """The gradient alone (no value: cheaper inside an optimiser loop)."""
         if self.X is None:
+            if isinstance(W, torch.Tensor):
+                return torch.addmm(self.cov, self.cov, W, beta=-1.0)  # one pass fewer
             return self.cov @ W - self.cov
         return self.X.T @ self.xp.sigmoid(self.X @ W) / self.n - self.cov
 
