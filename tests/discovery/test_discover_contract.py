@@ -67,3 +67,22 @@ def test_bad_input_is_named(method: str, data: pd.DataFrame) -> None:
         discover(broken, method, **FAST[method])
     with pytest.raises(ValueError, match="no_such_option"):
         discover(data, method, no_such_option=1)
+
+
+@pytest.mark.parametrize(
+    ("method", "options", "named"),
+    [
+        ("grandag", {"mu_init": 0.0}, "mu_init"),
+        ("grandag", {"omega_mu": 1.5}, "omega_mu"),
+        ("grandag", {"max_subproblems": 0}, "max_subproblems"),
+        ("daggnn", {"c_max": 0.5}, "c_max"),
+        ("notears", {"rho_max": 0.5}, "rho_max"),
+        ("dagma", {"T": 0}, "T"),
+        ("dagma_mlp", {"s": -1.0}, "s"),
+    ],
+)
+def test_bad_schedule_names_the_option(
+    method: str, options: dict[str, Any], named: str, data: pd.DataFrame
+) -> None:
+    with pytest.raises(ValueError, match=rf"\b{named}\b"):
+        discover(data, method, **options)

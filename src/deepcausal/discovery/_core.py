@@ -24,8 +24,9 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -47,12 +48,26 @@ __all__ = [
     "central_path",
     "check_penalties",
     "finish",
+    "named_schedule",
     "training_config",
 ]
 
 logger = logging.getLogger(__name__)
 
 S = TypeVar("S")
+
+
+def named_schedule(make: Callable[..., S], renamed: Mapping[str, str], **values: Any) -> S:
+    """``make(**values)`` (a schedule dataclass), with a validation error that calls each field by
+    the name the method's user knows it by (``renamed``: field -> option, e.g. GraN-DAG's
+    ``rho_init`` is its ``mu_init``)."""
+    try:
+        return make(**values)
+    except ValueError as exc:
+        message = str(exc)
+        for field_name, option in renamed.items():
+            message = re.sub(rf"\b{field_name}\b", option, message)
+        raise ValueError(message) from None
 
 
 def check_penalties(**values: float) -> None:
@@ -93,15 +108,17 @@ class AugmentedLagrangian:
             raise ValueError(f"max_iter must be >= 1, got {self.max_iter}")
         if self.h_tol < 0:
             raise ValueError(f"h_tol must be non-negative, got {self.h_tol}")
-        if not 0 < self.rho_init <= self.rho_max:
+        if self.rho_init <= 0:
+            raise ValueError(f"rho_init must be positive, got {self.rho_init}")
+        if self.rho_max < self.rho_init:
             raise ValueError(
-                f"need 0 < rho_init <= rho_max, got {self.rho_init} and {self.rho_max}"
+                f"rho_max must be at least the first penalty weight {self.rho_init}, got "
+                f"{self.rho_max}"
             )
-        if self.rho_factor <= 1 or not 0 < self.progress < 1:
-            raise ValueError(
-                f"need rho_factor > 1 and 0 < progress < 1, got {self.rho_factor} and "
-                f"{self.progress}"
-            )
+        if self.rho_factor <= 1:
+            raise ValueError(f"rho_factor must be > 1, got {self.rho_factor}")
+        if not 0 < self.progress < 1:
+            raise ValueError(f"progress must be in (0, 1), got {self.progress}")
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,7 @@ from deepcausal.discovery._core import (
     augmented_lagrangian,
     check_penalties,
     finish,
+    named_schedule,
     training_config,
 )
 from deepcausal.discovery._knowledge import Knowledge
@@ -138,7 +139,9 @@ def daggnn(
     if hidden < 1 or lr <= 0:
         raise ValueError(f"need hidden >= 1 and lr > 0; got {hidden} and {lr}")
     check_penalties(lambda1=lambda1, threshold=threshold)
-    schedule = AugmentedLagrangian(max_iter=max_iter, h_tol=h_tol, rho_max=c_max)
+    schedule = named_schedule(
+        AugmentedLagrangian, {"rho_max": "c_max"}, max_iter=max_iter, h_tol=h_tol, rho_max=c_max
+    )
     columns = [str(c) for c in data.columns]
     forbidden = knowledge.forbidden_mask(columns)
     dev = resolve_device(device)

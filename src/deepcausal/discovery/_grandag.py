@@ -51,6 +51,7 @@ from deepcausal.discovery._core import (
     AugmentedLagrangian,
     augmented_lagrangian,
     finish,
+    named_schedule,
     training_config,
 )
 from deepcausal.discovery._knowledge import Knowledge
@@ -169,7 +170,9 @@ def grandag(
     hidden = tuple(int(m) for m in hidden)
     if not hidden or min(hidden) < 1:
         raise ValueError(f"hidden must be a non-empty tuple of positive widths, got {hidden!r}")
-    schedule = AugmentedLagrangian(
+    schedule = named_schedule(
+        AugmentedLagrangian,
+        {"max_iter": "max_subproblems", "rho_init": "mu_init", "progress": "omega_mu"},
         max_iter=max_subproblems, h_tol=h_tol, rho_init=mu_init, rho_max=np.inf,
         progress=omega_mu, resolve=False,
     )  # fmt: skip
