@@ -41,6 +41,7 @@ __all__ = [
     "expm_acyclicity",
     "in_mmatrix_domain",
     "logdet_acyclicity",
+    "mmatrix_inverse",
     "notears_h_and_grad",
     "poly_acyclicity",
 ]
@@ -214,6 +215,17 @@ def notears_h_and_grad(W: Array) -> tuple[float, Array]:
     return h, E.T * W * 2
 
 
+def mmatrix_inverse(W: Array, s: float = 1.0) -> Array:
+    """``(s I - W * W)^{-1}``: all its entries are non-negative exactly when ``W * W`` is in the
+    log-det's M-matrix domain.
+
+    >>> bool((mmatrix_inverse(np.array([[0.0, 0.5], [0.0, 0.0]])) >= 0).all())
+    True
+    """
+    _check_square(W)
+    return _inv(s * _eye_like(W) - W * W)
+
+
 def dagma_grad(W: Array, s: float = 1.0) -> tuple[Array, Array]:
     """The gradient of :func:`dagma_h_and_grad` and the inverse ``(s I - W * W)^{-1}``, skipping
     the log-determinant (an optimiser step needs only these; the value is checked rarely).
@@ -222,8 +234,7 @@ def dagma_grad(W: Array, s: float = 1.0) -> tuple[Array, Array]:
     >>> bool(g[0, 1] > 0 and (inv >= 0).all())
     True
     """
-    _check_square(W)
-    inv = _inv(s * _eye_like(W) - W * W)
+    inv = mmatrix_inverse(W, s)
     return 2 * W * inv.T, inv
 
 

@@ -14,8 +14,7 @@ a weighted adjacency off its parameters. This module owns the rest:
   ``mu_t``, each problem warm-started from the last, with the restart rule for a step that leaves
   the log-det domain (Bello et al. 2022, DAGMA);
 * :func:`finish` -- masking of forbidden edges, thresholding, kept required edges and cycle
-  breaking (:func:`~deepcausal.discovery._result.finalize_weighted`);
-* :func:`training_config` -- the :class:`~deepcausal.nn.TrainConfig` of a neural sub-problem.
+  breaking (:func:`~deepcausal.discovery._result.finalize_weighted`).
 
 The acyclicity functions themselves are in :mod:`deepcausal.discovery._acyclicity`.
 """
@@ -32,12 +31,10 @@ from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
-import torch
 
 from deepcausal.discovery._knowledge import Knowledge
 from deepcausal.discovery._result import DiscoveryResult, finalize_weighted
 from deepcausal.errors import ConvergenceWarning
-from deepcausal.nn import TrainConfig
 
 __all__ = [
     "AugmentedLagrangian",
@@ -49,7 +46,6 @@ __all__ = [
     "check_penalties",
     "finish",
     "named_schedule",
-    "training_config",
 ]
 
 logger = logging.getLogger(__name__)
@@ -123,14 +119,12 @@ class AugmentedLagrangian:
 
 @dataclass(frozen=True)
 class PenaltyOutcome:
-    """Where a schedule stopped: the last ``h``, penalty weight and dual variable, and the number
-    of dual steps (augmented Lagrangian) or central-path restarts."""
+    """Where an augmented-Lagrangian schedule stopped: the last ``h`` and penalty weight, and the
+    number of dual steps."""
 
     h: float
     rho: float
-    alpha: float
     iterations: int
-    restarts: int = 0
 
 
 def augmented_lagrangian(
@@ -192,7 +186,7 @@ def augmented_lagrangian(
             ConvergenceWarning,
             stacklevel=4,
         )
-    return state, PenaltyOutcome(h=float(h), rho=float(rho), alpha=alpha, iterations=iterations)
+    return state, PenaltyOutcome(h=float(h), rho=float(rho), iterations=iterations)
 
 
 class LeftDomain(Exception):
@@ -259,7 +253,7 @@ def central_path(
     method: str,
     s_step: float = 0.0,
     min_lr: float = 0.0,
-) -> tuple[S, PenaltyOutcome]:
+) -> tuple[S, int]:
     """Follow ``path``, warm-starting each problem from the last solution.
 
     Args:
@@ -274,8 +268,7 @@ def central_path(
         min_lr: a problem whose step size fell below this is abandoned (its start is kept).
 
     Returns:
-        The last state and a :class:`PenaltyOutcome` (``rho`` is the last ``mu``, ``restarts``
-        the number of restarted problems).
+        The last state and the number of restarted problems.
     """
     state = start
     mu = path.mu_init
@@ -295,34 +288,7 @@ def central_path(
                     break
         logger.debug("%s: problem %d done, mu=%.1e", method, t, mu)
         mu *= path.mu_factor
-    return state, PenaltyOutcome(
-        h=math.nan, rho=mu / path.mu_factor, alpha=0.0, iterations=path.T, restarts=restarts
-    )
-
-
-def training_config(
-    *,
-    max_epochs: int,
-    batch_size: int,
-    lr: float,
-    patience: int,
-    progress: bool,
-    device: torch.device,
-    random_state: int | None,
-    **extra: Any,
-) -> TrainConfig:
-    """The :class:`~deepcausal.nn.TrainConfig` of one neural sub-problem (GraN-DAG, DAG-GNN,
-    DAGMA-MLP), trained by the one training loop :func:`deepcausal.nn.train`."""
-    return TrainConfig(
-        max_epochs=max_epochs,
-        batch_size=batch_size,
-        lr=lr,
-        patience=patience,
-        progress=progress,
-        device=device,
-        random_state=random_state,
-        **extra,
-    )
+    return state, restarts
 
 
 def finish(

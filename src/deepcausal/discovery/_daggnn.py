@@ -41,11 +41,10 @@ from deepcausal.discovery._core import (
     check_penalties,
     finish,
     named_schedule,
-    training_config,
 )
 from deepcausal.discovery._knowledge import Knowledge
 from deepcausal.discovery._result import DiscoveryResult
-from deepcausal.nn import resolve_device, seed_everything, train
+from deepcausal.nn import TrainConfig, resolve_device, seed_everything, train
 
 __all__ = ["daggnn"]
 
@@ -148,7 +147,7 @@ def daggnn(
     seed_everything(random_state)  # the initial weights (nn.init draws from torch's global RNG)
     model = _DagGnn(~forbidden, hidden).to(dev)
     X = torch.as_tensor(data.to_numpy(dtype=np.float64, copy=True))
-    base = training_config(
+    base = TrainConfig(
         max_epochs=max_epochs, batch_size=batch_size, lr=lr, patience=patience,
         progress=progress, device=dev, random_state=random_state,
     )  # fmt: skip

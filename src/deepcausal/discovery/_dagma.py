@@ -39,14 +39,13 @@ import numpy as np
 import pandas as pd
 import torch
 
-from deepcausal.discovery._acyclicity import dagma_grad, dagma_h_and_grad, logdet_acyclicity
+from deepcausal.discovery._acyclicity import dagma_h_and_grad, logdet_acyclicity, mmatrix_inverse
 from deepcausal.discovery._core import (
     CentralPath,
     LeftDomain,
     central_path,
     check_penalties,
     finish,
-    training_config,
 )
 from deepcausal.discovery._knowledge import Knowledge
 from deepcausal.discovery._linear import (
@@ -58,7 +57,7 @@ from deepcausal.discovery._linear import (
 )
 from deepcausal.discovery._notears_mlp import NodewiseMLP, penalty_weights
 from deepcausal.discovery._result import DiscoveryResult
-from deepcausal.nn import resolve_device, torch_generator, train
+from deepcausal.nn import TrainConfig, resolve_device, torch_generator, train
 
 __all__ = ["dagma", "dagma_mlp"]
 
@@ -247,7 +246,7 @@ class _LinearDagma:
         inverse is column-major: its transpose is the contiguous view)."""
         if isinstance(W, torch.Tensor):
             return torch.linalg.inv(torch.addcmul(s * self.score.eye, W, W, value=-1.0)).T
-        return dagma_grad(W, s)[1].T
+        return mmatrix_inverse(W, s).T
 
     def _adam_torch(
         self,
@@ -274,8 +273,7 @@ class _LinearDagma:
 
     def fit(self, path: CentralPath) -> np.ndarray:
         W0 = self.xp.asarray(np.zeros((self.d, self.d)))
-        W, outcome = central_path(self.minimize, W0, path, method="dagma", s_step=0.1)
-        self.restarts = outcome.restarts
+        W, self.restarts = central_path(self.minimize, W0, path, method="dagma", s_step=0.1)
         return self.xp.numpy(W * self.free).copy()
 
     def diagnostics(self, W: np.ndarray) -> dict[str, float | int | str]:
@@ -364,7 +362,7 @@ def dagma_mlp(
     X = torch.as_tensor(data.to_numpy(dtype=np.float64, copy=True))
     n, d = X.shape
     penalised = penalty_weights(net, required)
-    base = training_config(
+    base = TrainConfig(
         max_epochs=1, batch_size=n, lr=lr, patience=checkpoint, progress=progress, device=dev,
         random_state=random_state, validation_fraction=0.0, min_delta=tol, max_grad_norm=None,
     )  # fmt: skip
@@ -392,8 +390,7 @@ def dagma_mlp(
             raise
         iterations += len(result.train_loss)
 
-    _, outcome = central_path(solve, None, path, method="dagma_mlp", min_lr=1e-10)
-    restarts = outcome.restarts
+    _, restarts = central_path(solve, None, path, method="dagma_mlp", min_lr=1e-10)
     with torch.no_grad():
         x_all = X.to(dev)
         loss = float(0.5 * d * torch.log(((net(x_all) - x_all) ** 2).sum() / n))

@@ -52,11 +52,10 @@ from deepcausal.discovery._core import (
     augmented_lagrangian,
     finish,
     named_schedule,
-    training_config,
 )
 from deepcausal.discovery._knowledge import Knowledge
 from deepcausal.discovery._result import DiscoveryResult, finalize_weighted
-from deepcausal.nn import resolve_device, torch_generator, train
+from deepcausal.nn import TrainConfig, resolve_device, torch_generator, train
 
 __all__ = ["cam_prune", "grandag"]
 
@@ -190,7 +189,7 @@ def grandag(
     dev = resolve_device(device)
     model = _GranDagModel(allowed, hidden, torch_generator(random_state)).to(dev)
     X = torch.as_tensor(values, dtype=torch.float32)
-    config = training_config(
+    config = TrainConfig(
         max_epochs=max_epochs, batch_size=batch_size, lr=lr, patience=patience,
         progress=progress, device=dev, random_state=random_state,
     )  # fmt: skip
