@@ -120,23 +120,24 @@ def run(
 def table(rows: list[dict[str, float | int | bool | str]]) -> str:
     lines = [
         "| d | n | edges | deepcausal s | iterations | dagma s | speed ratio | deepcausal SHD (SHD/d) "
-        "| dagma SHD |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| dagma SHD | our options |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         d = int(r["d"])
+        opts = ", ".join(f"{k}={v}" for k, v in json.loads(str(r["options"])).items()) or "defaults"
         if r["dagma_s"] != r["dagma_s"]:  # NaN: the reference was not run
             lines.append(
                 f"| {d} | {int(r['n']):,} | {r['edges']} | {float(r['deepcausal_s']):.1f} | "
-                f"{r['iterations']} | not run | - | {r['deepcausal_shd']} ({int(r['deepcausal_shd']) / d:.2f}) | - |"
+                f"{r['iterations']} | not run | - | {r['deepcausal_shd']} ({int(r['deepcausal_shd']) / d:.3f}) | - | {opts} |"
             )
             continue
         lines.append(
             f"| {d} | {int(r['n']):,} | {r['edges']} | {float(r['deepcausal_s']):.1f} | "
             f"{r['iterations']} | {'' if r['dagma_finished'] else '> '}{float(r['dagma_s']):.1f} | "
             f"{'' if r['dagma_finished'] else '> '}{float(r['speed_ratio']):.2f} | "
-            f"{r['deepcausal_shd']} ({int(r['deepcausal_shd']) / d:.2f}) | "
-            f"{r['dagma_shd'] if r['dagma_finished'] else 'stopped'} |"
+            f"{r['deepcausal_shd']} ({int(r['deepcausal_shd']) / d:.3f}) | "
+            f"{r['dagma_shd'] if r['dagma_finished'] else 'stopped'} | {opts} |"
         )
     return "\n".join(lines)
 

@@ -100,3 +100,15 @@ def test_discover_reports_errors(
     assert _run([str(data_file), "--option", "bogus=1", "--out", str(tmp_path / "x")]) == 1
     assert "bogus" in capsys.readouterr().err
     assert not (tmp_path / "x").exists()
+
+
+def test_discover_boolean_option(
+    data_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--option refine=true`` reaches the method as a boolean (the order search ran)."""
+    out = tmp_path / "graph"
+    argv = [str(data_file), "--method", "notears", "--option", "refine=true", "--out", str(out)]
+    assert _run(argv) == 0
+    assert "refine_superstructure" in capsys.readouterr().out
+    assert _run([*argv[:3], "--option", "refine=maybe", "--out", str(tmp_path / "y")]) == 1
+    assert "refine must be True or False, got 'maybe'" in capsys.readouterr().err

@@ -73,7 +73,8 @@ def add_parser(subparsers: Any) -> None:
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="any other option of the method, e.g. --option lambda1=0.05; repeatable",
+        help="any other option of the method, e.g. --option lambda1=0.05 or --option refine=true; "
+        "repeatable",
     )
     add_seed_argument(parser)
     add_parallel_arguments(parser)
@@ -128,7 +129,12 @@ def run(args: argparse.Namespace) -> int:
     knowledge = Knowledge(
         required=_edges(args.require), forbidden=_edges(args.forbid), tiers=_tiers(args.tiers)
     )
-    options = parse_assignments(args.option)
+    options = {
+        key: {"true": True, "false": False}.get(value.lower(), value)
+        if isinstance(value, str)
+        else value
+        for key, value in parse_assignments(args.option).items()
+    }  # --option refine=true: a boolean option
     for key, value in (
         ("alpha", args.alpha),
         ("max_cond_size", args.max_cond_size),

@@ -14,7 +14,9 @@ a weighted adjacency off its parameters. This module owns the rest:
   ``mu_t``, each problem warm-started from the last, with the restart rule for a step that leaves
   the log-det domain (Bello et al. 2022, DAGMA);
 * :func:`finish` -- masking of forbidden edges, thresholding, kept required edges and cycle
-  breaking (:func:`~deepcausal.discovery._result.finalize_weighted`).
+  breaking (:func:`~deepcausal.discovery._result.finalize_weighted`), and for the linear methods
+  the optional ordering-based local search on their score
+  (:func:`~deepcausal.discovery._order_search.order_search`).
 
 The acyclicity functions themselves are in :mod:`deepcausal.discovery._acyclicity`.
 """
@@ -33,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from deepcausal.discovery._knowledge import Knowledge
+from deepcausal.discovery._order_search import order_search
 from deepcausal.discovery._result import DiscoveryResult, finalize_weighted
 from deepcausal.errors import ConvergenceWarning
 
@@ -299,15 +302,23 @@ def finish(
     method: str,
     threshold: float,
     diagnostics: dict[str, float | int | str],
+    refine_alpha: float | None = None,
 ) -> DiscoveryResult:
     """The result of a continuous method from its learned weights ``W``: forbidden entries are
     zeroed (a masked weight can still hold rounding noise), then
     :func:`~deepcausal.discovery._result.finalize_weighted` thresholds, keeps required edges and
-    breaks any remaining cycle."""
+    breaks any remaining cycle.
+
+    With ``refine_alpha`` (linear least-squares methods only) that DAG starts
+    :func:`~deepcausal.discovery._order_search.order_search` at that test level, and the result
+    is the searched DAG with its least-squares weights, thresholded alike. The diagnostics gain
+    ``continuous_edges`` (the edges before the search), ``refine_moves``, ``refine_sweeps`` and
+    ``refine_superstructure``.
+    """
     columns = [str(c) for c in data.columns]
     W = np.array(W, dtype=np.float64, copy=True)
     W[knowledge.forbidden_mask(columns)] = 0.0
-    return finalize_weighted(
+    result = finalize_weighted(
         W,
         columns,
         method=method,
@@ -315,3 +326,23 @@ def finish(
         knowledge=knowledge,
         diagnostics=diagnostics,
     )
+    if refine_alpha is None:
+        return result
+    found = order_search(
+        data.to_numpy(dtype=np.float64),
+        result.adjacency.to_numpy() != 0,
+        knowledge.forbidden_mask(columns),
+        knowledge.required_mask(columns),
+        alpha=refine_alpha,
+    )
+    searched = {
+        **result.diagnostics,
+        "continuous_edges": len(result.edges),
+        "refine_moves": found.moves,
+        "refine_sweeps": found.sweeps,
+        "refine_superstructure": found.superstructure,
+    }
+    return finalize_weighted(
+        found.W, columns, method=method, threshold=threshold, knowledge=knowledge,
+        diagnostics=searched,
+    )  # fmt: skip

@@ -54,6 +54,7 @@ from deepcausal.discovery._linear import (
     LinearScore,
     linear_data,
     memory_guard,
+    refine_level,
 )
 from deepcausal.discovery._notears_mlp import NodewiseMLP, penalty_weights
 from deepcausal.discovery._result import DiscoveryResult
@@ -85,6 +86,8 @@ def dagma(
     tol: float = 1e-6,
     device: str = "auto",
     precision: str = "auto",
+    refine: bool = False,
+    refine_alpha: float = 1e-4,
 ) -> DiscoveryResult:
     """Linear DAGMA (Bello et al. 2022) with the least-squares or logistic score and an L1 penalty.
 
@@ -113,6 +116,13 @@ def dagma(
             ``"float64"``. In float32 the domain check allows rounding-size negative entries of
             the inverse, and the stopping rule scores its checkpoints in float64.
 
+        refine: after the continuous solve, refine its DAG by ordering-based local search on the
+            same least-squares score, over the inverse covariance's super-structure
+            (:func:`~deepcausal.discovery._order_search.order_search`; Teyssier & Koller 2005,
+            Loh & Bühlmann 2014); the weights are then least-squares coefficients. Needs
+            ``loss="l2"``. Off by default: the method as published.
+        refine_alpha: level of the search's partial-correlation and coefficient tests.
+
     Returns:
         A :class:`~deepcausal.discovery.DiscoveryResult` with diagnostics ``loss`` (the score),
         ``h`` (``h_1`` of the unthresholded ``W``), ``iterations`` and ``restarts``.
@@ -128,6 +138,7 @@ def dagma(
         (0, 0)
     """
     check_penalties(lambda1=lambda1, threshold=threshold)
+    refine_at = refine_level(refine, refine_alpha, loss)
     path = CentralPath(
         T=T, mu_init=mu_init, mu_factor=mu_factor, s=s, warm_iter=warm_iter, max_iter=max_iter,
         lr=lr, checkpoint=checkpoint, tol=tol,
@@ -140,8 +151,9 @@ def dagma(
         )  # fmt: skip
         W = solver.fit(path)
     return finish(
-        W, data, knowledge, method="dagma", threshold=threshold, diagnostics=solver.diagnostics(W)
-    )
+        W, data, knowledge, method="dagma", threshold=threshold, diagnostics=solver.diagnostics(W),
+        refine_alpha=refine_at,
+    )  # fmt: skip
 
 
 def _single(precision: str, backend: torch.device | None) -> bool:

@@ -28,6 +28,7 @@ __all__ = [
     "linear_data",
     "linear_memory",
     "memory_guard",
+    "refine_level",
 ]
 
 LinearLoss = Literal["l2", "logistic"]
@@ -198,3 +199,19 @@ class ArrayOps:
         if isinstance(a, torch.Tensor):
             return torch.sigmoid(a)
         return scipy.special.expit(a)
+
+
+def refine_level(refine: bool, refine_alpha: float, loss: str) -> float | None:
+    """The test level of the order search that refines a linear method's DAG, or ``None`` when
+    it is off; the search scores by least squares, so it needs the ``"l2"`` loss."""
+    if not isinstance(refine, bool):
+        raise ValueError(f"refine must be True or False, got {refine!r}")
+    if not refine:
+        return None
+    if loss != "l2":
+        raise ValueError(
+            f"refine=True needs loss='l2' (the search scores by least squares), got loss={loss!r}"
+        )
+    if not 0.0 < refine_alpha < 1.0:
+        raise ValueError(f"refine_alpha must lie in (0, 1), got {refine_alpha}")
+    return float(refine_alpha)

@@ -42,6 +42,7 @@ from deepcausal.discovery._linear import (
     LinearScore,
     linear_data,
     memory_guard,
+    refine_level,
 )
 from deepcausal.discovery._result import DiscoveryResult
 
@@ -60,6 +61,8 @@ def notears(
     h_tol: float = 1e-8,
     rho_max: float = 1e16,
     device: str = "auto",
+    refine: bool = False,
+    refine_alpha: float = 1e-4,
 ) -> DiscoveryResult:
     """Linear NOTEARS (Zheng et al. 2018) with least-squares or logistic loss and an L1 penalty.
 
@@ -79,6 +82,13 @@ def notears(
             CPU), ``"cpu"`` or ``"cuda[:i]"``; see
             :func:`~deepcausal.discovery._linear.linear_backend`.
 
+        refine: after the continuous solve, refine its DAG by ordering-based local search on the
+            same least-squares score, over the inverse covariance's super-structure
+            (:func:`~deepcausal.discovery._order_search.order_search`; Teyssier & Koller 2005,
+            Loh & Bühlmann 2014); the weights are then least-squares coefficients. Needs
+            ``loss="l2"``. Off by default: the method as published.
+        refine_alpha: level of the search's partial-correlation and coefficient tests.
+
     Returns:
         A :class:`~deepcausal.discovery.DiscoveryResult` with diagnostics ``loss``, ``h``,
         ``rho``, ``iterations`` (dual updates) and ``evaluations`` (objective evaluations).
@@ -94,6 +104,7 @@ def notears(
         True
     """
     check_penalties(lambda1=lambda1, threshold=threshold)
+    refine_at = refine_level(refine, refine_alpha, loss)
     schedule = AugmentedLagrangian(max_iter=max_iter, h_tol=h_tol, rho_max=rho_max)
     lin = linear_data(data, knowledge, loss, device)
     with memory_guard("notears", lin.X.shape[0], lin.X.shape[1], loss, lin.backend):
@@ -101,7 +112,10 @@ def notears(
             lin.X, lin.forbidden, lin.required, loss=loss, lambda1=lambda1, schedule=schedule,
             device=lin.backend,
         )  # fmt: skip
-    return finish(W, data, knowledge, method="notears", threshold=threshold, diagnostics=diag)
+    return finish(
+        W, data, knowledge, method="notears", threshold=threshold, diagnostics=diag,
+        refine_alpha=refine_at,
+    )  # fmt: skip
 
 
 def _notears_linear(
