@@ -115,7 +115,6 @@ def dagma(
         precision: ``"auto"`` (float32 on a GPU, float64 on the CPU), ``"float32"`` or
             ``"float64"``. In float32 the domain check allows rounding-size negative entries of
             the inverse, and the stopping rule scores its checkpoints in float64.
-
         refine: after the continuous solve, refine its DAG by ordering-based local search on the
             same least-squares score, over the inverse covariance's super-structure
             (:func:`~deepcausal.discovery._order_search.order_search`; Teyssier & Koller 2005,

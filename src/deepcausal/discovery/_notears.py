@@ -81,7 +81,6 @@ def notears(
         device: ``"auto"`` (the GPU when there is one and ``d >= 100``, else NumPy/SciPy on the
             CPU), ``"cpu"`` or ``"cuda[:i]"``; see
             :func:`~deepcausal.discovery._linear.linear_backend`.
-
         refine: after the continuous solve, refine its DAG by ordering-based local search on the
             same least-squares score, over the inverse covariance's super-structure
             (:func:`~deepcausal.discovery._order_search.order_search`; Teyssier & Koller 2005,
