@@ -312,12 +312,13 @@ def finish(
     With ``refine_alpha`` (linear least-squares methods only) that DAG starts
     :func:`~deepcausal.discovery._order_search.order_search` at that test level, and the result
     is the searched DAG with its least-squares weights, thresholded alike. The diagnostics gain
-    ``continuous_edges`` (the edges before the search), ``refine_moves``, ``refine_sweeps`` and
-    ``refine_superstructure``.
+    ``continuous_edges`` (the edges before the search), ``refine_moves``, ``refine_sweeps``,
+    ``refine_superstructure`` and ``refine_candidate_pairs`` (the super-structure's size).
     """
     columns = [str(c) for c in data.columns]
+    forbidden = knowledge.forbidden_mask(columns)
     W = np.array(W, dtype=np.float64, copy=True)
-    W[knowledge.forbidden_mask(columns)] = 0.0
+    W[forbidden] = 0.0
     result = finalize_weighted(
         W,
         columns,
@@ -331,7 +332,7 @@ def finish(
     found = order_search(
         data.to_numpy(dtype=np.float64),
         result.adjacency.to_numpy() != 0,
-        knowledge.forbidden_mask(columns),
+        forbidden,
         knowledge.required_mask(columns),
         alpha=refine_alpha,
     )
@@ -341,6 +342,7 @@ def finish(
         "refine_moves": found.moves,
         "refine_sweeps": found.sweeps,
         "refine_superstructure": found.superstructure,
+        "refine_candidate_pairs": found.candidate_pairs,
     }
     return finalize_weighted(
         found.W, columns, method=method, threshold=threshold, knowledge=knowledge,

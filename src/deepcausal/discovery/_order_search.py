@@ -73,14 +73,13 @@ def order_search(
         forbidden: ``forbidden[i, j]`` true where ``i -> j`` is ruled out.
         required: ``required[i, j]`` true where ``i -> j`` must be in the result.
         alpha: level of the partial-correlation tests of the super-structure and of the t-tests
-            that keep a parent.
+            that keep a parent (checked by the caller,
+            :func:`~deepcausal.discovery._linear.refine_level`).
         max_sweeps: the search stops after this many sweeps even if a move still improves.
 
     Returns:
         An :class:`OrderSearch` whose ``W`` holds the kept parents' least-squares coefficients.
     """
-    if not 0.0 < alpha < 1.0:
-        raise ValueError(f"refine_alpha must lie in (0, 1), got {alpha}")
     n, d = X.shape
     Xc = X - X.mean(axis=0)
     cov = Xc.T @ Xc / n
