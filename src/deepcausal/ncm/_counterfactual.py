@@ -169,8 +169,9 @@ def neural_counterfactual(
     if not identifiable and not bounds:
         raise NotIdentifiable(
             f"{text} is not identifiable from these data in this graph: neural causal models that "
-            f"fit the data give values from {lower:.4f} to {upper:.4f} (gap {gap:.4f} > "
-            f"tau {tau}); pass bounds=True for the interval"
+            f"fit the data give values from {lower:.4f} to {upper:.4f} (mean gap over seeds "
+            f"{gap:.4f}, plus its standard-error margin, > tau {tau}); pass bounds=True for the "
+            "interval"
         )
     mid = float(np.mean([(lo + hi) / 2 for lo, hi in per_seed]))
     return NeuralIdentification(
