@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 
 from deepcausal.datasets import simulate_pendulum
 from deepcausal.errors import DataError, NotFittedError
@@ -42,6 +43,19 @@ def test_a_given_graph_is_the_only_support_of_the_causal_layer() -> None:
     allowed = {("light", "shadow_position"), ("pendulum", "shadow_position")}
     assert all(A.loc[a, b] == 0 for a in CONCEPTS for b in CONCEPTS if (a, b) not in allowed)
     assert set(model.learned_edges()) <= allowed
+    # the mask layer reads a concept's parents through the graph's 0/1 pattern: a non-parent
+    # (shadow_length) leaves shadow_position's mechanism alone, a parent (light) moves it
+    net, k = model.net_, CONCEPTS.index("shadow_position")
+    pattern = net.parents(model.threshold, True)
+    z = torch.randn(8, 4)
+    with torch.no_grad():
+        base = net.mechanisms(z, pattern)[:, k]
+        other = z.clone()
+        other[:, CONCEPTS.index("shadow_length")] += 3.0
+        assert torch.equal(net.mechanisms(other, pattern)[:, k], base)
+        other = z.clone()
+        other[:, CONCEPTS.index("light")] += 3.0
+        assert not torch.equal(net.mechanisms(other, pattern)[:, k], base)
     with pytest.raises(DataError, match="not concepts"):
         CausalVAE(CONCEPTS, graph="sun -> light").fit(scenes.images, scenes.labels)
 

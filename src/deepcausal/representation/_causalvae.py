@@ -59,9 +59,16 @@ class _Net(nn.Module):
         grid = self.from_z(z).reshape(z.shape[0], 64, *self.small)
         return torch.sigmoid(self.decoder(grid)[:, :, : self.shape[1], : self.shape[2]])
 
-    def mechanisms(self, z: Tensor, A: Tensor) -> Tensor:
-        """``g_i(A_i ∘ z)`` for every concept ``i``: each from its parents' values only."""
-        return torch.cat([g(z * A[:, i]) for i, g in enumerate(self.mask)], dim=1)
+    def mechanisms(self, z: Tensor, parents: Tensor) -> Tensor:
+        """``g_i(P_i ∘ z)`` for every concept ``i``: each from its parents' values only, ``P`` the
+        0/1 parent pattern of the DAG."""
+        return torch.cat([g(z * parents[:, i]) for i, g in enumerate(self.mask)], dim=1)
+
+    def parents(self, threshold: float, given: bool) -> Tensor:
+        """The 0/1 parent pattern: a given graph's edges, or the learned ``|A| > threshold``."""
+        if given:
+            return self.support
+        return (self.adjacency().detach().abs() > threshold).float()
 
 
 class CausalVAE:
@@ -73,7 +80,11 @@ class CausalVAE:
     labels ``u`` (standardised) as its mean: ``KL(q(ε | x) || N(0, I)) + KL(q(z | x) || N(u,
     σ²I))``, plus the label term ``||u - Aᵀu||²`` that learns ``A``, NOTEARS' acyclicity
     ``h(A ∘ A)`` with a fixed quadratic penalty, and the mask layer: per concept a small network
-    ``g_i(A_i ∘ z)`` of its parents, fitted to ``z_i``. An intervention sets concepts and recomputes
+    ``g_i(P_i ∘ z)`` of its parents, fitted to ``z_i``, where ``P`` is the 0/1 parent pattern (a
+    given graph's edges, or ``|A| > threshold``). The paper feeds ``A_i ∘ z``; the linear label
+    term keeps the weight of a parent small where the child is not linear in it (a shadow's length
+    in the pendulum and the light), and the mask network then barely sees that parent, so the
+    pattern is used instead. An intervention sets concepts and recomputes
     their descendants in the learned DAG with the mask layer, each keeping its own residual
     (abduction, action, prediction), then decodes.
 
@@ -171,7 +182,8 @@ class CausalVAE:
             kl_z = 0.5 * (cov_trace / sigma2 + ((z_mean - ub) ** 2).sum(1) / sigma2 - n
                           + n * math.log(sigma2) - logdet)  # fmt: skip
             label = ((ub - ub @ A) ** 2).sum(1) + self.sparsity * A.abs().sum()
-            mask = ((z.detach() - net.mechanisms(z.detach(), A.detach())) ** 2).sum(1)
+            pattern = net.parents(self.threshold, self.graph is not None)
+            mask = ((z.detach() - net.mechanisms(z.detach(), pattern)) ** 2).sum(1)
             h = expm_acyclicity(A * A)
             return {
                 "reconstruction": recon.mean(),
@@ -237,9 +249,8 @@ class CausalVAE:
         z = torch.as_tensor(self._encode(images), dtype=torch.float32)
         net = self.net_
         with torch.no_grad():
-            A = net.adjacency()
             # a given graph is the DAG; a learned one is A's edges above the threshold
-            kept = A if self.graph is not None else (A.abs() > self.threshold).float() * A
+            kept = net.parents(self.threshold, self.graph is not None)
             residual = z - net.mechanisms(z, kept)
             new = z.clone()
             set_ = [self.concept_names.index(k) for k in do]
