@@ -47,6 +47,7 @@ FAMILIES: list[tuple[str, str, dict[str, Any]]] = [
     ("diffusion", "continuous", {"hidden": (16,), "steps": 20, "mean": "none"}),
     ("flow", "continuous", {"transforms": 1, "hidden_features": (16,), "mean": "regression"}),
     ("vae", "continuous", {"hidden": (16,)}),
+    ("vae", "continuous", {"hidden": (16,), "mean": "none"}),
     ("conv-vae", "continuous", {"shape": (1, 4, 4), "channels": (4, 8), "hidden": 16}),
     ("gan", "continuous", {"hidden": (16,)}),
     ("gan", "continuous", {"hidden": (16,), "inversion": "optimise"}),

@@ -298,6 +298,17 @@ def test_auto_chooses_a_flow_where_the_noise_is_not_additive() -> None:
         return float(np.sqrt(np.mean((model.counterfactual(rows, do=shift)["x2"] - exact) ** 2)))
 
     assert rmse(auto) < rmse(additive)
+    # auto's flow models the residual of a regression; the user's own hyper-parameters win
+    assert auto.mechanisms_["x2"].config()["mean"] == "regression"
+    plain = DeepSCM(
+        sim.graph,
+        mechanism_kwargs={"flow": {"mean": "none"}},
+        random_state=0,
+        progress=False,
+        training=FAST,
+    ).fit(data)
+    assert plain.mechanisms_["x2"].name == "flow"
+    assert plain.mechanisms_["x2"].config()["mean"] == "none"
 
 
 def test_cut_edges_carry_no_influence_but_keep_marginals(chain: tuple) -> None:

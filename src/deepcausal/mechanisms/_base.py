@@ -88,6 +88,9 @@ class Mechanism(nn.Module, abc.ABC):
     preferred_training: ClassVar[Mapping[str, Any]] = {}
     #: Whether the family models image nodes (a continuous variable of shape ``(C, H, W)``) only.
     image_only: ClassVar[bool] = False
+    #: Values of hyper-parameters added after a family first shipped, as models saved before then
+    #: were built: a saved config that lacks one is rebuilt with this value, not today's default.
+    saved_defaults: ClassVar[Mapping[str, Any]] = {}
 
     _anchor: Tensor
 

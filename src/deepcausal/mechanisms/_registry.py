@@ -137,6 +137,7 @@ def mechanism_from_config(config: Mapping[str, Any]) -> Mechanism:
         raise ValueError(f"mechanism config lacks {missing}: got keys {sorted(config)}")
     hyper = {k: v for k, v in config.items() if k not in ("name", "dim", "parent_dim")}
     cls = _lookup(config["name"])
+    hyper = {**cls.saved_defaults, **hyper}  # a model saved before a hyper-parameter existed
     return _build(cls, config["dim"], config["parent_dim"], hyper)
 
 

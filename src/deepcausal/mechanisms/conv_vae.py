@@ -66,6 +66,7 @@ class ConvVAEMechanism(VAEMechanism):
 
     name = "conv-vae"
     image_only = True
+    saved_defaults: ClassVar[dict[str, Any]] = {}
     preferred_training: ClassVar[dict[str, Any]] = {
         "batch_size": 128,
         "lr": 1e-3,
@@ -86,6 +87,7 @@ class ConvVAEMechanism(VAEMechanism):
         min_scale: float = 0.05,
     ) -> None:
         super(VAEMechanism, self).__init__(dim, parent_dim)
+        self.location = None  # the image is modelled whole: no regression of its pixels
         img = _check_shape(shape, self.dim)
         chans = _check_hidden("channels", channels)
         if len(chans) != 2:

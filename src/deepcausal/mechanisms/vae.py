@@ -12,11 +12,13 @@ from torch.nn import functional as F
 from deepcausal.mechanisms._base import Mechanism
 from deepcausal.mechanisms._checks import (
     _check_activation,
+    _check_choice,
     _check_float,
     _check_hidden,
     _check_int,
     _normal_log_prob,
 )
+from deepcausal.mechanisms._location import FittedMean
 from deepcausal.mechanisms._registry import register_mechanism
 from deepcausal.nn import MLP, Objective
 
@@ -41,6 +43,12 @@ class VAEMechanism(Mechanism):
     ``(z, eps)`` under the new parents. The ELBO is a bound, not a log-density, so
     ``has_log_prob`` is false and model selection scores the family by energy distance.
 
+    With ``mean="regression"`` (the default) the VAE models the residual ``x - f(pa)`` of a
+    regression fitted first (:mod:`deepcausal.mechanisms._location`, as the diffusion family does
+    after CARD: Han, Zheng & Zhou, NeurIPS 2022), so off the data's support a counterfactual follows
+    the regression's trend rather than the decoder's guess; ``mean="none"`` is the plain
+    conditional VAE.
+
     Args:
         dim: event size of the node (any width).
         parent_dim: width of the parent features (0 for a root).
@@ -48,6 +56,7 @@ class VAEMechanism(Mechanism):
         hidden: hidden widths of the encoder and the decoder.
         activation: their activation.
         min_scale: floor on ``sigma``, which keeps the likelihood term bounded.
+        mean: ``"regression"`` (model the residual of a fitted regression) or ``"none"``.
 
     Examples:
         >>> m = VAEMechanism(dim=2, parent_dim=1, hidden=(16,))
@@ -68,6 +77,7 @@ class VAEMechanism(Mechanism):
         "min_delta": 1e-4,
         "max_epochs": 300,
     }
+    saved_defaults: ClassVar[dict[str, Any]] = {"mean": "none"}  # before the regression stage
 
     def __init__(
         self,
@@ -78,6 +88,7 @@ class VAEMechanism(Mechanism):
         hidden: Sequence[int] = (64, 64),
         activation: str = "elu",
         min_scale: float = 1e-2,
+        mean: str = "regression",
     ) -> None:
         super().__init__(dim, parent_dim)
         latent = self.dim if latent_dim is None else _check_int("latent_dim", latent_dim, minimum=1)
@@ -86,10 +97,28 @@ class VAEMechanism(Mechanism):
             "hidden": _check_hidden("hidden", hidden),
             "activation": _check_activation("activation", activation),
             "min_scale": _check_float("min_scale", min_scale),
+            "mean": _check_choice("mean", mean, ("regression", "none")),
         }
         hid, act = tuple(self._hyper["hidden"]), self._hyper["activation"]
         self.encoder = MLP(self.dim + self.parent_dim, 2 * latent, hidden=hid, activation=act)
         self.decoder = MLP(latent + self.parent_dim, 2 * self.dim, hidden=hid, activation=act)
+        self.location = FittedMean(self.dim, self.parent_dim) if mean == "regression" else None
+
+    def prefit(
+        self, x: Tensor, parents: Tensor, train_idx: Tensor, val_idx: Tensor
+    ) -> list[nn.Parameter] | None:
+        """Fit the regression ``f`` (``mean="regression"``) and freeze it; the encoder and the
+        decoder are left for the training loop."""
+        if self.location is None:
+            return None
+        self.location.fit(x, parents, train_idx, val_idx)
+        return [*self.encoder.parameters(), *self.decoder.parameters()]
+
+    def _residual(self, x: Tensor, parents: Tensor) -> Tensor:
+        if self.location is None:
+            return x
+        out: Tensor = x - self.location(parents)
+        return out
 
     @property
     def latent_dim(self) -> int:
@@ -124,6 +153,7 @@ class VAEMechanism(Mechanism):
     ) -> dict[str, Tensor]:
         """The negative ELBO per row, as its two named terms averaged over the batch."""
         x, parents = self._observed(x, parents)
+        x = self._residual(x, parents)
         q_mean, q_sd, z = self._encode(x, parents, generator)
         mu, sigma = self.decode(z, parents)
         nll = -_normal_log_prob(x, mu, sigma)
@@ -132,7 +162,9 @@ class VAEMechanism(Mechanism):
 
     def objective(self, parameters: Sequence[nn.Parameter] | None = None) -> Objective:
         """The negative ELBO (reconstruction + KL); validated with draws fixed across epochs."""
-        params = list(self.parameters()) if parameters is None else list(parameters)
+        if parameters is None:  # the frozen regression (``mean="regression"``) is not trained
+            parameters = [p for p in self.parameters() if p.requires_grad]
+        params = list(parameters)
 
         def validation(batch: tuple[Tensor, ...]) -> Tensor:
             terms = self.elbo_terms(batch[0], batch[1], torch.Generator().manual_seed(0))
@@ -151,12 +183,16 @@ class VAEMechanism(Mechanism):
         parents, u = self._sample_inputs(parents, noise, generator)
         z, eps = u.split([self.latent_dim, self.dim], dim=1)
         mu, sigma = self.decode(z, parents)
-        return self._finite(mu + sigma * eps, "sample")
+        x = mu + sigma * eps
+        if self.location is not None:
+            x = x + self.location(parents)
+        return self._finite(x, "sample")
 
     def abduct(
         self, x: Tensor, parents: Tensor, generator: torch.Generator | None = None
     ) -> Tensor:
         x, parents = self._observed(x, parents)
+        x = self._residual(x, parents)
         _, _, z = self._encode(x, parents, generator)
         mu, sigma = self.decode(z, parents)
         return self._finite(torch.cat([z, (x - mu) / sigma], dim=1), "abduct")

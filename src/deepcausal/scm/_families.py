@@ -103,11 +103,12 @@ def build_mechanism(
     family: str,
     parent_dim: int,
     mechanism_kwargs: Mapping[str, Mapping[str, Any]] | None,
+    defaults: Mapping[str, Any] | None = None,
 ) -> Mechanism:
-    """A fresh mechanism of ``family`` for ``node``, with the hyper-parameters given for its
-    family and then for the node itself (the node's win)."""
+    """A fresh mechanism of ``family`` for ``node``, with ``defaults`` overridden by the
+    hyper-parameters given for its family and then by those for the node itself (the node's win)."""
     kwargs = dict(mechanism_kwargs or {})
-    hyper: dict[str, Any] = {}
+    hyper: dict[str, Any] = dict(defaults or {})
     try:
         cls = resolve_mechanism(family, var.kind)
         resolved = cls.name

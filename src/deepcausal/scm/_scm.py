@@ -47,6 +47,7 @@ from deepcausal.scm._families import (
     check_families,
 )
 from deepcausal.scm._features import feature_dim, features
+from deepcausal.scm._fit import AUTO_CONTINUOUS, AUTO_HYPER
 from deepcausal.scm._input import checked_schema, numeric_values
 from deepcausal.scm._io import load_scm, save_scm
 from deepcausal.scm._latent import (
@@ -87,9 +88,10 @@ class DeepSCM:
             (nodes it leaves out get ``"auto"``). ``"auto"`` gives a Gumbel-max model to binary and
             categorical nodes and an additive noise model to continuous ones (for a root, its mean
             plus a learned noise density); for a node with parents, White's test finds its residuals'
-            spread depends on the parents (p < 0.01): then a conditional flow is fitted too and
-            kept where its held-out likelihood is higher by more than two standard errors
-            (``selection_`` records the held-out negative log-likelihoods per node).
+            spread depends on the parents (p < 0.01): then a conditional flow of the residual of
+            that regression (``mean="regression"``) is fitted too and kept where its held-out
+            likelihood is higher by more than two standard errors (``selection_`` records the
+            held-out negative log-likelihoods per node).
         mechanism_kwargs: hyper-parameters, keyed by node name or by family name (a node's own entry
             wins), e.g. ``{"flow": {"transforms": 3}, "Y": {"hidden_features": (32, 32)}}``.
         training: optimisation settings for every node (see :class:`deepcausal.nn.TrainConfig`;
@@ -514,8 +516,14 @@ class DeepSCM:
         )
 
     def _build_mechanism(self, node: str, family: str) -> Mechanism:
+        auto = self._family_spec(node) == "auto" and family in AUTO_CONTINUOUS
         return build_mechanism(
-            node, self.schema_[node], family, self._parent_dim(node), self.mechanism_kwargs
+            node,
+            self.schema_[node],
+            family,
+            self._parent_dim(node),
+            self.mechanism_kwargs,
+            AUTO_HYPER.get(family) if auto else None,
         )
 
     def _draw_latents(self, n: int, generator: torch.Generator | None) -> dict[str, Tensor]:
