@@ -235,3 +235,22 @@ def test_vae_follows_the_regression_off_the_support() -> None:
     assert float((cf - truth).abs().median()) < 0.15
     old = {k: v for k, v in m.config().items() if k != "mean"}
     assert mechanism_from_config(old).config()["mean"] == "none"
+
+
+def test_a_regression_stage_reuses_an_additive_models_fit() -> None:
+    """``"auto"`` fits the additive model first; a flow or VAE with ``mean="regression"`` takes its
+    regression instead of solving the same least squares again, and refuses one built otherwise."""
+    x, pa = _conditional_data(3)
+    split = validation_split(len(x), CONFIG)
+    torch.manual_seed(0)
+    additive = make_mechanism("additive", "continuous", 1, 1)
+    additive.prefit(x, pa, *split)
+    for family in ("flow", "vae"):
+        m = make_mechanism(family, "continuous", 1, 1, mean="regression")
+        assert m.reuse(additive)
+        m.prefit(x, pa, *split)  # keeps the adopted regression
+        with torch.no_grad():
+            assert torch.equal(m.location(pa), additive.mean(pa))
+    other = make_mechanism("additive", "continuous", 1, 1, hidden=(8,))
+    assert not make_mechanism("flow", "continuous", 1, 1, mean="regression").reuse(other)
+    assert not make_mechanism("flow", "continuous", 1, 1).reuse(additive)  # no regression stage

@@ -223,6 +223,14 @@ class Mechanism(nn.Module, abc.ABC):
         """
         return None
 
+    def reuse(self, fitted: Mechanism) -> bool:
+        """Take from ``fitted`` (another family's mechanism already fitted to the same node and
+        rows) what :meth:`prefit` would fit again, and return whether anything was taken. Families
+        with ``mean="regression"`` take an additive model's regression (``"auto"`` fits that model
+        first); others take nothing."""
+        location = getattr(self, "location", None)
+        return bool(location is not None and location.adopt(fitted))
+
     def refine_parameters(self) -> list[nn.Parameter]:
         """What further epochs over more rows train after a fit (the second stage of a streamed
         fit, where the first fitted a sample): by default every parameter that takes gradients.

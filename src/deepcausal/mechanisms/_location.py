@@ -33,10 +33,32 @@ class FittedMean(nn.Module):
             else None
         )  # fmt: skip
         self.requires_grad_(False)
+        self._adopted = False
+
+    def adopt(self, fitted: nn.Module) -> bool:
+        """Take the regression of ``fitted``, an additive noise model already fitted to the same
+        node and rows, instead of solving the same least squares again; :meth:`fit` then keeps it.
+        Returns whether it was taken: not where ``fitted`` is another family or its regression is
+        built differently (other hidden widths, activation, polynomial degree or regression mode).
+        """
+        if self.model is None or not isinstance(fitted, AdditiveNoiseMechanism):
+            return False
+        mine, theirs = self.model.config(), fitted.config()
+        keys = ("dim", "parent_dim", "hidden", "activation", "skip_degree", "regression")
+        if any(mine[k] != theirs[k] for k in keys) or theirs["regression"] != "lbfgs":
+            return False
+        target = self.model.state_dict()
+        source = {k: v for k, v in fitted.state_dict().items() if not k.startswith("noise_")}
+        if any(k not in target or target[k].shape != v.shape for k, v in source.items()):
+            return False
+        self.model.load_state_dict(source, strict=False)
+        self._adopted = True
+        return True
 
     def fit(self, x: Tensor, parents: Tensor, train_idx: Tensor, val_idx: Tensor) -> None:
-        """Least squares on the rows ``train_idx``, early stopping on ``val_idx``."""
-        if self.model is None:
+        """Least squares on the rows ``train_idx``, early stopping on ``val_idx`` (nothing to do
+        after :meth:`adopt`)."""
+        if self.model is None or self._adopted:
             return
         self.model.requires_grad_(True)
         self.model.prefit(x, parents, train_idx, val_idx)

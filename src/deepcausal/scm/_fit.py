@@ -48,9 +48,9 @@ AUTO_CONTINUOUS: tuple[str, ...] = ("additive", "flow")
 #: the residual of a regression fitted first (the additive family's least-squares stage, see
 #: :mod:`deepcausal.mechanisms._location`), so the trend off the data's support comes from that
 #: regression rather than from the flow's conditioner, as CARD does for diffusion (Han, Zheng &
-#: Zhou, NeurIPS 2022). On the non-additive ladder SCMs (seeds 0-2) this lowered the flow's
-#: counterfactual RMSE from 0.084 to 0.072 sd (chain-heteroscedastic), 0.117 to 0.091
-#: (triangle-nonadditive) and 0.111 to 0.057 (large-backdoor-nonadditive): docs/benchmarks.md.
+#: Zhou, NeurIPS 2022). On the non-additive ladder SCMs (seeds 0-2) it lowered the counterfactual
+#: RMSE under ``"auto"`` from 0.084 to 0.072 sd (chain-heteroscedastic), 0.115 to 0.091
+#: (triangle-nonadditive) and 0.095 to 0.054 (large-backdoor-nonadditive): docs/benchmarks.md.
 AUTO_HYPER: dict[str, dict[str, Any]] = {"flow": {"mean": "regression"}}
 
 #: Significance level of the residual test that decides whether ``"auto"`` also fits a flow.
@@ -119,6 +119,8 @@ def fit_node(job: NodeJob) -> tuple[Mechanism, TrainResult, list[Candidate]]:
             break
         torch.manual_seed(seed)
         mech = build(family)
+        if fitted:  # e.g. auto's flow takes the additive model's regression rather than refit it
+            mech.reuse(fitted[0][0])
         mech.to(device)
         start = time.perf_counter()
         objective = mech.objective(mech.prefit(x, parents, *split))
