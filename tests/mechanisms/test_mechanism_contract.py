@@ -49,6 +49,7 @@ FAMILIES: list[tuple[str, str, dict[str, Any]]] = [
     ("vae", "continuous", {"hidden": (16,)}),
     ("vae", "continuous", {"hidden": (16,), "mean": "none"}),
     ("conv-vae", "continuous", {"shape": (1, 4, 4), "channels": (4, 8), "hidden": 16}),
+    ("hvae", "continuous", {"shape": (1, 4, 4), "channels": (4, 8), "hidden": 16, "top_dim": 2}),
     ("gan", "continuous", {"hidden": (16,)}),
     ("gan", "continuous", {"hidden": (16,), "inversion": "optimise"}),
     ("gan", "categorical", {"hidden": (16,)}),

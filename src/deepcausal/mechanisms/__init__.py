@@ -13,6 +13,7 @@ family                  abduction     log-density  what it is
 ``"gumbel"``            posterior     yes          Gumbel-max SCM for binary/categorical nodes
 ``"vae"``               posterior     no (ELBO)    conditional VAE, amortised posterior
 ``"conv-vae"``          posterior     no (ELBO)    convolutional conditional VAE, image nodes
+``"hvae"``              posterior     no (ELBO)    hierarchical conditional VAE, image nodes
 ``"diffusion"``         approximate   no           DDPM denoiser, DDIM decode / encode (DCM)
 ``"gan"``               none*         no           conditional WGAN-GP (*latent inversion opt-in)
 ======================  ============  ===========  ==========================================
@@ -37,6 +38,7 @@ from deepcausal.mechanisms.diffusion import DiffusionMechanism
 from deepcausal.mechanisms.flow import FlowMechanism
 from deepcausal.mechanisms.gan import GANMechanism
 from deepcausal.mechanisms.gumbel import GumbelMaxMechanism
+from deepcausal.mechanisms.hvae import HVAEMechanism
 from deepcausal.mechanisms.location_scale import LocationScaleMechanism
 from deepcausal.mechanisms.vae import VAEMechanism
 
@@ -51,6 +53,7 @@ __all__ = [
     "FlowMechanism",
     "GANMechanism",
     "GumbelMaxMechanism",
+    "HVAEMechanism",
     "LocationScaleMechanism",
     "Mechanism",
     "VAEMechanism",

@@ -87,13 +87,16 @@ def fit_morphomnist(
     random_state: int = 0,
     progress: bool = False,
     image_kwargs: dict[str, object] | None = None,
+    image_family: str = "conv-vae",
 ) -> DeepSCM:
-    """Fit the Morpho-MNIST Deep SCM on ``rows`` (early stopping on held-out rows);
-    ``image_kwargs`` are hyper-parameters of the image node's ``conv-vae``."""
+    """Fit the Morpho-MNIST Deep SCM on ``rows`` (early stopping on held-out rows); the image node
+    is an ``image_family`` mechanism (``"conv-vae"``, or ``"hvae"``: the hierarchical VAE) with the
+    hyper-parameters ``image_kwargs``."""
     training = TrainConfig(max_epochs=epochs, batch_size=128, lr=1e-3, patience=10,
                            min_delta=1e-3, progress=progress)  # fmt: skip
-    scm = DeepSCM(GRAPH, training=training, random_state=random_state, progress=progress,
-                  mechanism_kwargs={"conv-vae": dict(image_kwargs or {})})  # fmt: skip
+    scm = DeepSCM(GRAPH, mechanisms={"image": image_family}, training=training,
+                  random_state=random_state, progress=progress,
+                  mechanism_kwargs={image_family: dict(image_kwargs or {})})  # fmt: skip
     return scm.fit(morphomnist_frame(data, rows))
 
 
