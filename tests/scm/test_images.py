@@ -94,6 +94,8 @@ def test_bad_images_are_named(fitted) -> None:
         DeepSCM("t -> img; b -> img").fit(bad)
     with pytest.raises(ValueError, match=r"node 't'.*conv-vae.*models image nodes"):
         DeepSCM("t -> img; b -> img", mechanisms={"t": "conv-vae"}).fit(frame.head(20))
+    with pytest.raises(ValueError, match=r"node 't'.*'hvae'.*models image nodes"):
+        DeepSCM("t -> img; b -> img", mechanisms={"t": "hvae"}).fit(frame.head(20))
 
 
 def test_the_hierarchical_vae_answers_counterfactuals_and_round_trips(tmp_path) -> None:

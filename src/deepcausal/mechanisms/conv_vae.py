@@ -18,10 +18,10 @@ from deepcausal.mechanisms.vae import VAEMechanism
 __all__ = ["ConvVAEMechanism"]
 
 
-def _check_shape(value: Any, dim: int) -> tuple[int, int, int]:
+def _check_shape(value: Any, dim: int, family: str) -> tuple[int, int, int]:
     if isinstance(value, str | bytes) or not isinstance(value, Sequence) or len(value) != 3:
         raise ValueError(
-            f"the 'conv-vae' mechanism models image nodes: shape must be (C, H, W), got {value!r}"
+            f"the {family!r} mechanism models image nodes: shape must be (C, H, W), got {value!r}"
         )
     shape = tuple(_check_int(f"shape[{i}]", v, minimum=1) for i, v in enumerate(value))
     if math.prod(shape) != dim:
@@ -88,7 +88,7 @@ class ConvVAEMechanism(VAEMechanism):
     ) -> None:
         super(VAEMechanism, self).__init__(dim, parent_dim)
         self.location = None  # the image is modelled whole: no regression of its pixels
-        img = _check_shape(shape, self.dim)
+        img = _check_shape(shape, self.dim, self.name)
         chans = _check_hidden("channels", channels)
         if len(chans) != 2:
             raise ValueError(f"channels must name the two convolutions' widths, got {channels!r}")

@@ -68,6 +68,7 @@ class HVAEMechanism(ConvVAEMechanism):
     """
 
     name = "hvae"
+    saved_defaults: ClassVar[dict[str, Any]] = {}
 
     def __init__(
         self,
@@ -198,5 +199,3 @@ class HVAEMechanism(ConvVAEMechanism):
         u_low = (q["z_low"] - q["prior_mean"]) / q["prior_sd"]
         mu, sigma = self.decode(torch.cat([q["z_top"], q["z_low"]], dim=1), parents)
         return self._finite(torch.cat([q["z_top"], u_low, (x - mu) / sigma], dim=1), "abduct")
-
-    saved_defaults: ClassVar[dict[str, Any]] = {}
