@@ -14,7 +14,7 @@ from torch import Tensor, nn
 
 from deepcausal.mechanisms.additive import AdditiveNoiseMechanism
 
-__all__ = ["FittedMean"]
+__all__ = ["FittedMean", "residual", "restore"]
 
 
 class FittedMean(nn.Module):
@@ -45,7 +45,7 @@ class FittedMean(nn.Module):
             return False
         mine, theirs = self.model.config(), fitted.config()
         keys = ("dim", "parent_dim", "hidden", "activation", "skip_degree", "regression")
-        if any(mine[k] != theirs[k] for k in keys) or theirs["regression"] != "lbfgs":
+        if any(mine[k] != theirs[k] for k in keys):  # its own regression is "lbfgs"
             return False
         target = self.model.state_dict()
         source = {k: v for k, v in fitted.state_dict().items() if not k.startswith("noise_")}
@@ -68,3 +68,19 @@ class FittedMean(nn.Module):
         if self.model is None:
             return parents.new_zeros(parents.shape[0], self.dim)
         return self.model.mean(parents)
+
+
+def residual(location: FittedMean | None, x: Tensor, parents: Tensor) -> Tensor:
+    """``x - f(pa)``, what a family with a regression stage models; ``x`` itself without one."""
+    if location is None:
+        return x
+    out: Tensor = x - location(parents)
+    return out
+
+
+def restore(location: FittedMean | None, r: Tensor, parents: Tensor) -> Tensor:
+    """``r + f(pa)``: a modelled residual back in the node's units (``r`` without a stage)."""
+    if location is None:
+        return r
+    out: Tensor = r + location(parents)
+    return out

@@ -20,7 +20,7 @@ from deepcausal.mechanisms._checks import (
     _check_hidden,
     _check_int,
 )
-from deepcausal.mechanisms._location import FittedMean
+from deepcausal.mechanisms._location import FittedMean, residual, restore
 from deepcausal.mechanisms._registry import register_mechanism
 from deepcausal.nn import MLP, Objective
 
@@ -218,12 +218,6 @@ class DiffusionMechanism(Mechanism):
         self.location.fit(x, parents, train_idx, val_idx)
         return [p for p in self.net.parameters() if p.requires_grad]
 
-    def _mean(self, parents: Tensor) -> Tensor:
-        if self.location is None:
-            return parents.new_zeros(parents.shape[0], self.dim)
-        out: Tensor = self.location(parents)
-        return out
-
     def denoising_loss(
         self,
         x: Tensor,
@@ -233,7 +227,7 @@ class DiffusionMechanism(Mechanism):
     ) -> Tensor:
         """The DDPM loss on one batch: mean squared error of the noise estimate at random times."""
         x, parents = self._observed(x, parents)
-        x = x - self._mean(parents)
+        x = residual(self.location, x, parents)
         device = generator.device if generator is not None else self.device
         t = torch.randint(
             1, self.schedule.steps + 1, x.shape[:1], generator=generator, device=device
@@ -275,12 +269,12 @@ class DiffusionMechanism(Mechanism):
         self, parents: Tensor, noise: Tensor | None = None, generator: torch.Generator | None = None
     ) -> Tensor:
         parents, u = self._sample_inputs(parents, noise, generator)
-        x = self.schedule.decode(self.denoise, u, parents) + self._mean(parents)
+        x = restore(self.location, self.schedule.decode(self.denoise, u, parents), parents)
         return self._finite(x, "sample")
 
     def abduct(
         self, x: Tensor, parents: Tensor, generator: torch.Generator | None = None
     ) -> Tensor:
         x, parents = self._observed(x, parents)
-        u = self.schedule.encode(self.denoise, x - self._mean(parents), parents)
+        u = self.schedule.encode(self.denoise, residual(self.location, x, parents), parents)
         return self._finite(u, "abduct")

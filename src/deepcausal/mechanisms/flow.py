@@ -15,7 +15,7 @@ from deepcausal.mechanisms._checks import (
     _check_int,
 )
 from deepcausal.mechanisms._flows import DEFAULT_BOUND, FlowTransform, build_flow
-from deepcausal.mechanisms._location import FittedMean
+from deepcausal.mechanisms._location import FittedMean, residual, restore
 from deepcausal.mechanisms._registry import register_mechanism
 
 __all__ = ["FlowMechanism"]
@@ -102,12 +102,6 @@ class FlowMechanism(Mechanism):
         self.location.fit(x, parents, train_idx, val_idx)
         return list(self.flow.parameters())
 
-    def _residual(self, x: Tensor, parents: Tensor) -> Tensor:
-        if self.location is None:
-            return x
-        out: Tensor = x - self.location(parents)
-        return out
-
     def _context(self, parents: Tensor) -> Tensor | None:
         # zuko supports context=0 only as "no context": a root's flow is unconditional.
         return parents if self.parent_dim > 0 else None
@@ -116,7 +110,9 @@ class FlowMechanism(Mechanism):
         x, parents = self._observed(x, parents)
         if x.shape[0] == 0:  # zuko cannot reshape an empty batch
             return x.new_zeros(0)
-        out: Tensor = self.flow(self._context(parents)).log_prob(self._residual(x, parents))
+        out: Tensor = self.flow(self._context(parents)).log_prob(
+            residual(self.location, x, parents)
+        )
         return out
 
     def sample(
@@ -124,13 +120,11 @@ class FlowMechanism(Mechanism):
     ) -> Tensor:
         parents, u = self._sample_inputs(parents, noise, generator)
         x: Tensor = self.flow.transform(self._context(parents)).inv(u)
-        if self.location is not None:
-            x = x + self.location(parents)
-        return self._finite(x, "sample")
+        return self._finite(restore(self.location, x, parents), "sample")
 
     def abduct(
         self, x: Tensor, parents: Tensor, generator: torch.Generator | None = None
     ) -> Tensor:
         x, parents = self._observed(x, parents)
-        u: Tensor = self.flow.transform(self._context(parents))(self._residual(x, parents))
+        u: Tensor = self.flow.transform(self._context(parents))(residual(self.location, x, parents))
         return self._finite(u, "abduct")

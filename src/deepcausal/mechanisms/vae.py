@@ -18,7 +18,7 @@ from deepcausal.mechanisms._checks import (
     _check_int,
     _normal_log_prob,
 )
-from deepcausal.mechanisms._location import FittedMean
+from deepcausal.mechanisms._location import FittedMean, residual, restore
 from deepcausal.mechanisms._registry import register_mechanism
 from deepcausal.nn import MLP, Objective
 
@@ -114,12 +114,6 @@ class VAEMechanism(Mechanism):
         self.location.fit(x, parents, train_idx, val_idx)
         return [*self.encoder.parameters(), *self.decoder.parameters()]
 
-    def _residual(self, x: Tensor, parents: Tensor) -> Tensor:
-        if self.location is None:
-            return x
-        out: Tensor = x - self.location(parents)
-        return out
-
     @property
     def latent_dim(self) -> int:
         """Width of the latent ``z``."""
@@ -153,7 +147,7 @@ class VAEMechanism(Mechanism):
     ) -> dict[str, Tensor]:
         """The negative ELBO per row, as its two named terms averaged over the batch."""
         x, parents = self._observed(x, parents)
-        x = self._residual(x, parents)
+        x = residual(self.location, x, parents)
         q_mean, q_sd, z = self._encode(x, parents, generator)
         mu, sigma = self.decode(z, parents)
         nll = -_normal_log_prob(x, mu, sigma)
@@ -183,16 +177,13 @@ class VAEMechanism(Mechanism):
         parents, u = self._sample_inputs(parents, noise, generator)
         z, eps = u.split([self.latent_dim, self.dim], dim=1)
         mu, sigma = self.decode(z, parents)
-        x = mu + sigma * eps
-        if self.location is not None:
-            x = x + self.location(parents)
-        return self._finite(x, "sample")
+        return self._finite(restore(self.location, mu + sigma * eps, parents), "sample")
 
     def abduct(
         self, x: Tensor, parents: Tensor, generator: torch.Generator | None = None
     ) -> Tensor:
         x, parents = self._observed(x, parents)
-        x = self._residual(x, parents)
+        x = residual(self.location, x, parents)
         _, _, z = self._encode(x, parents, generator)
         mu, sigma = self.decode(z, parents)
         return self._finite(torch.cat([z, (x - mu) / sigma], dim=1), "abduct")
