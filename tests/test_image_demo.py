@@ -45,6 +45,8 @@ def test_the_image_demo_writes_a_report_with_grids_and_metrics(tmp_path) -> None
     assert (tmp_path / "report" / "counterfactuals.png").stat().st_size > 1000
     for metric in TARGETS:
         assert metric in page
+    # effectiveness is also scored by anti-causal predictors, with their floor on real images
+    assert "thickness MAE, predictor" in page and "predictor floor: intensity MAE" in page
 
 
 def test_the_cli_names_the_missing_data(tmp_path, capsys) -> None:
