@@ -58,6 +58,8 @@ class HVAEMechanism(ConvVAEMechanism):
         channels: the two convolutions' channel counts.
         hidden: width of the dense layers.
         min_scale: floor on the per-pixel ``sigma``.
+        decoder: as for ``conv-vae``; ``"plain"`` here, since the refined decoder has not been
+            measured with the hierarchy.
 
     Examples:
         >>> m = HVAEMechanism(dim=64, parent_dim=2, shape=(1, 8, 8), channels=(4, 8), hidden=16)
@@ -81,6 +83,7 @@ class HVAEMechanism(ConvVAEMechanism):
         channels: Sequence[int] = (32, 64),
         hidden: int = 256,
         min_scale: float = 0.05,
+        decoder: str = "plain",
     ) -> None:
         super().__init__(
             dim,
@@ -90,6 +93,7 @@ class HVAEMechanism(ConvVAEMechanism):
             channels=channels,
             hidden=hidden,
             min_scale=min_scale,
+            decoder=decoder,
         )
         top = _check_int("top_dim", top_dim, minimum=1)
         low, width = int(self._hyper["latent_dim"]), int(hidden)
