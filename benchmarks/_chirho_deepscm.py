@@ -324,7 +324,6 @@ class ChiRhoDeepSCM:
         self.epochs, self.batch_size, self.lr = epochs, batch_size, lr
         self.seed, self.chunk = seed, chunk
         self.history_: list[float] = []
-        self.fit_seconds_ = float("nan")
 
     @staticmethod
     def _tensors(frame: pd.DataFrame) -> tuple[torch.Tensor, ...]:
@@ -372,7 +371,6 @@ class ChiRhoDeepSCM:
             if progress:
                 print(f"chirho epoch {epoch + 1}/{self.epochs}: loss {self.history_[-1]:.1f} "
                       f"({time.perf_counter() - tick:.0f} s)", flush=True)  # fmt: skip
-        self.fit_seconds_ = time.perf_counter() - tick
         self.model.eval()
         return self
 

@@ -17,7 +17,6 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -35,8 +34,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--epochs", type=int, default=100)
     args = parser.parse_args(argv)
 
-    root = os.environ.get("DEEPCAUSAL_DATA")
-    folder = (Path(root) if root else HERE.parent.parent / "shared" / "data") / "morphomnist"
+    sys.path.append(str(HERE))  # morphomnist.py's data folder, after every installed package
+    from morphomnist import data_dir
+
+    folder = data_dir()
     if not folder.is_dir():
         print(f"Morpho-MNIST not found at {folder}: nothing to do")
         return 0

@@ -37,6 +37,20 @@ def _check_decoder(value: Any) -> str:
     return str(value)
 
 
+class _PlainDecoder(nn.Sequential):
+    """Two transposed convolutions; the parents reach it only through the dense layer before it
+    (the decoder of models saved before ``decoder`` existed, whose weights it keeps by name)."""
+
+    def __init__(self, c_in: int, c_mid: int, c_out: int) -> None:
+        super().__init__(
+            nn.ConvTranspose2d(c_in, c_mid, 4, stride=2, padding=1), nn.ELU(),
+            nn.ConvTranspose2d(c_mid, c_out, 4, stride=2, padding=1),
+        )  # fmt: skip
+
+    def forward(self, grid: Tensor, parents: Tensor | None = None) -> Tensor:
+        return super().forward(grid)
+
+
 class _RefinedDecoder(nn.Module):
     """Two upsamplings, each followed by a 3x3 convolution, then a 3x3 output convolution; the
     parents enter as constant feature maps before the first upsampling and each refinement."""
@@ -74,7 +88,7 @@ class ConvVAEMechanism(VAEMechanism):
     ``decoder="refined"`` (the default) the parents also enter every stage of the decoder as
     constant feature maps, and a 3x3 convolution refines each upsampled resolution, so that the
     mean moves with the parents pixel by pixel (on Morpho-MNIST it cuts the counterfactual error
-    in thickness by a quarter and in intensity by two thirds); ``"plain"`` is the decoder of
+    in thickness by a third and in intensity by three quarters); ``"plain"`` is the decoder of
     models saved before the option, whose parents reach it only through its dense layer.
 
     Abduction is a posterior draw (``z ~ q(z | x, pa)``, then ``eps`` exactly), so
@@ -153,13 +167,10 @@ class ConvVAEMechanism(VAEMechanism):
             nn.Linear(latent + self.parent_dim, width), nn.ELU(),
             nn.Linear(width, c2 * self._small[0] * self._small[1]), nn.ELU(),
         )  # fmt: skip
-        if decoder == "plain":
-            self.deconv: nn.Module = nn.Sequential(
-                nn.ConvTranspose2d(c2, c1, 4, stride=2, padding=1), nn.ELU(),
-                nn.ConvTranspose2d(c1, 2 * c, 4, stride=2, padding=1),
-            )  # fmt: skip
-        else:
-            self.deconv = _RefinedDecoder(c2, c1, 2 * c, self.parent_dim)
+        self.deconv = (
+            _PlainDecoder(c2, c1, 2 * c) if decoder == "plain"
+            else _RefinedDecoder(c2, c1, 2 * c, self.parent_dim)
+        )  # fmt: skip
 
     @property
     def image_shape(self) -> tuple[int, int, int]:
@@ -185,10 +196,7 @@ class ConvVAEMechanism(VAEMechanism):
         if z.shape[0] == 0:
             empty = z.new_zeros(0, self.dim)
             return empty, empty
-        if isinstance(self.deconv, _RefinedDecoder):
-            out = self.deconv(grid, parents)[:, :, :h, :w]
-        else:
-            out = self.deconv(grid)[:, :, :h, :w]
+        out = self.deconv(grid, parents)[:, :, :h, :w]
         mean, raw = out[:, :c], out[:, c:]
         scale = F.softplus(raw) + self._hyper["min_scale"]
         return mean.reshape(z.shape[0], -1), scale.reshape(z.shape[0], -1)
