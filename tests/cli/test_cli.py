@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -211,6 +212,15 @@ def test_fit_chooses_families_per_node_and_counterfactuals_say_what_they_rest_on
     assert main(["counterfactual", str(model), "--data", str(rows), "--do", "x1=0",
                  "--out", str(cf)]) == 0  # fmt: skip
     assert "abduction per node: x1: intervened, x2: posterior, x3: exact" in capsys.readouterr().out
+    draws, mean = tmp_path / "draws.csv", tmp_path / "mean.csv"
+    for out_file, extra in ((draws, []), (mean, ["--average"])):
+        assert main(["counterfactual", str(model), "--data", str(rows), "--do", "x1=0",
+                     "--samples", "4", "--seed", "1", "--out", str(out_file), *extra]) == 0  # fmt: skip
+    averaged = pd.read_csv(mean, index_col=0)
+    drawn = pd.read_csv(draws)
+    assert len(averaged) == 3 and len(drawn) == 12
+    expected = drawn.groupby(drawn.columns[0])["x2"].mean()
+    np.testing.assert_allclose(averaged["x2"].to_numpy(), expected.to_numpy(), rtol=1e-6)
     assert main([*argv, "--mechanisms", "diffusion", "--mechanism", "x2=vae"]) == 1
     assert "either --mechanisms" in capsys.readouterr().err
     assert main([*argv, "--mechanisms", "difusion"]) == 1

@@ -14,6 +14,7 @@ import pytest
 
 from deepcausal.datasets import load_scm
 from deepcausal.errors import (
+    DataError,
     GraphError,
     ModelFileError,
     NotFittedError,
@@ -91,6 +92,50 @@ def test_non_descendants_unchanged(mixed: tuple) -> None:
     for n in keep:
         repeated = np.repeat(rows[n].to_numpy(), 3)
         assert (cf[n].to_numpy() == repeated).all(), n
+
+
+def test_averaged_counterfactual_reduces_each_rows_draws(mixed: tuple) -> None:
+    sim, data, scm = mixed
+    rows = data.iloc[:60]
+    root = sim.graph.topological_order()[0]
+    do = {root: rows[root].iloc[0]}
+    draws = scm.counterfactual(rows, do=do, n_samples=7, random_state=3)
+    cf = scm.counterfactual(rows, do=do, n_samples=7, random_state=3, average=True)
+    assert cf.index.equals(rows.index) and list(cf.columns) == list(draws.columns)
+    assert cf.attrs["draws_averaged"] == 7 and cf.attrs["abduction"] == draws.attrs["abduction"]
+    by_row = draws.groupby(level=0, sort=False)
+    for col in sim.graph.nodes:
+        if sim.schema[col].kind == "continuous":
+            np.testing.assert_allclose(cf[col].to_numpy(), by_row[col].mean().to_numpy())
+        else:  # the most frequent draw of each row
+            counts = by_row[col].value_counts()
+            for row, value in cf[col].items():
+                assert counts.loc[(row, value)] == counts.loc[row].max(), (col, row)
+    untouched = set(sim.graph.nodes) - sim.graph.descendants(root, inclusive=True)
+    for col in untouched:
+        assert (cf[col].to_numpy() == rows[col].to_numpy()).all(), col
+    with pytest.raises(DataError, match="average"):
+        scm.counterfactual(rows, do=do, average="yes")  # type: ignore[arg-type]
+
+
+def test_counterfactuals_in_chunks_match_one_pass(
+    chain: tuple, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rows x draws beyond one pass are split into chunks (with their per-row intervention
+    values); with exact abduction the result is the one pass's, index and all."""
+    import deepcausal.scm._counterfactual as engine
+
+    sim, data, scm = chain
+    rows = data.iloc[:50]
+    root = sim.graph.topological_order()[0]
+    do = {root: rows[root].to_numpy() + np.linspace(-1, 1, 50)}
+    whole = scm.counterfactual(rows, do=do, n_samples=2, random_state=0)
+    monkeypatch.setattr(engine, "DRAWS_PER_PASS", 7)  # 3 rows x 2 draws per pass
+    chunked = scm.counterfactual(rows, do=do, n_samples=2, random_state=0)
+    assert chunked.index.equals(whole.index)
+    np.testing.assert_allclose(chunked.to_numpy(float), whole.to_numpy(float), rtol=1e-6)
+    with pytest.raises(DataError, match=r"gives 49 values for 50 rows"):
+        scm.counterfactual(rows, do={root: rows[root].to_numpy()[:49]})
 
 
 def test_discrete_counterfactual_identity_is_exact(mixed: tuple) -> None:

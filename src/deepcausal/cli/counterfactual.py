@@ -39,6 +39,12 @@ def add_parser(subparsers: Any) -> None:
         help="the intervention: NODE=VALUE, or a shift NODE+=AMOUNT (also -=, *=, /=)",
     )
     parser.add_argument("--samples", type=int, default=1, help="draws per row (default 1)")
+    parser.add_argument(
+        "--average",
+        action="store_true",
+        help="one row per factual row: the mean of its --samples draws (the most frequent value "
+        "of a discrete node), as Deep SCM averages its posterior particles",
+    )
     add_seed_argument(parser)
     parser.add_argument("--out", required=True, help="CSV file to write ('-': standard output)")
     add_report_argument(parser)
@@ -71,7 +77,11 @@ def run(args: argparse.Namespace) -> int:
     factual = attach_images(read_table_args(args.data, args), args)
     interventions = parse_assignments(args.do)
     rows = scm.counterfactual(
-        factual, do=interventions, n_samples=args.samples, random_state=args.seed
+        factual,
+        do=interventions,
+        n_samples=args.samples,
+        random_state=args.seed,
+        average=args.average,
     )
     if images:  # images go to PNG files, the other columns to the table
         from deepcausal.data import flatten_arrays

@@ -17,7 +17,7 @@ from deepcausal.graph import evaluate_structural
 if TYPE_CHECKING:
     from deepcausal.scm._scm import DeepSCM, InterventionValue
 
-__all__ = ["apply_callable", "decode", "encode_value", "is_per_row", "propagate"]
+__all__ = ["apply_callable", "average_draws", "decode", "encode_value", "is_per_row", "propagate"]
 
 
 def is_per_row(value: Any) -> bool:
@@ -121,3 +121,35 @@ def decode(
             column = np.asarray(value, dtype=float)
             frame[node] = np.broadcast_to(column, (len(frame),)) if column.ndim == 0 else column
     return frame
+
+
+def average_draws(
+    scm: DeepSCM, frame: pd.DataFrame, index: pd.Index, n_samples: int
+) -> pd.DataFrame:
+    """Each row's ``n_samples`` consecutive draws reduced to one row of ``index``: the mean for a
+    continuous node (every column of an image or vector node), the most frequent value for a
+    binary or categorical one (ties go to the value that appears first among all the draws). A
+    column whose draws all agree (an intervened or factual node) keeps that value exactly. This is
+    the counterfactual of Deep SCM's code (Pawlowski, Castro & Glocker 2020), averaged over
+    posterior particles."""
+    n = len(index)
+    rows = np.repeat(np.arange(n), n_samples)
+    out: dict[str, Any] = {}
+    for node in scm.graph.nodes:
+        var = scm.schema_[node]
+        for column in var.columns:
+            values = frame[column].to_numpy()
+            if var.kind == "continuous":
+                block = values.astype(float).reshape(n, n_samples)
+                mean = block.mean(axis=1)
+                same = (block == block[:, :1]).all(axis=1)
+                mean[same] = block[same, 0]
+                out[column] = mean
+            else:
+                codes, uniques = pd.factorize(frame[column], sort=False)
+                counts = np.zeros((n, len(uniques)), dtype=np.int64)
+                np.add.at(counts, (rows, codes), 1)
+                out[column] = pd.Series(uniques.take(counts.argmax(axis=1)), index=index)
+    result = pd.DataFrame(out, index=index)[list(frame.columns)]
+    result.attrs.update(frame.attrs)
+    return result

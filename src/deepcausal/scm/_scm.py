@@ -39,6 +39,7 @@ from deepcausal.mechanisms import (
     Mechanism,
 )
 from deepcausal.nn import DeviceLike, TrainConfig, TrainResult
+from deepcausal.scm._counterfactual import counterfactual_frame
 from deepcausal.scm._families import (
     MechanismSpec,
     build_mechanism,
@@ -347,6 +348,7 @@ class DeepSCM:
         do: Interventions | None = None,
         n_samples: int = 1,
         random_state: int | None = None,
+        average: bool = False,
     ) -> pd.DataFrame:
         """What each factual row would have been under ``do`` (abduction, action, prediction).
 
@@ -367,10 +369,16 @@ class DeepSCM:
             do: the counterfactual intervention (combined with this model's own interventions).
             n_samples: counterfactual draws per row; useful when abduction is stochastic.
             random_state: seed of the posterior draws.
+            average: reduce each row's ``n_samples`` draws to one, as Deep SCM's code does with
+                its posterior particles (Pawlowski, Castro & Glocker 2020): the mean of a
+                continuous node, the most frequent value of a discrete one. Where abduction is a
+                posterior draw, this estimates the counterfactual's posterior mean, which is closer
+                to the unit's own counterfactual (in squared error) than a single draw is.
+                ``frame.attrs["draws_averaged"]`` records ``n_samples``.
 
         Returns:
-            A DataFrame with the factual index (with ``n_samples > 1``, a MultiIndex whose last level,
-            ``"sample"``, numbers the draws of each row).
+            A DataFrame with the factual index (with ``n_samples > 1`` and no ``average``, a
+            MultiIndex whose last level, ``"sample"``, numbers the draws of each row).
 
         Raises:
             AbductionError: a node that must be recomputed has a mechanism that cannot abduct
@@ -396,47 +404,21 @@ class DeepSCM:
             )
         if isinstance(n_samples, bool) or not isinstance(n_samples, int) or n_samples < 1:
             raise DataError(f"n_samples must be a positive integer, got {n_samples!r}")
+        if not isinstance(average, bool):
+            raise DataError(f"average must be True or False, got {average!r}")
         if len(factual) == 0:
             raise DataError("no factual rows given")
         nodes = list(self.graph.nodes)
         shapes = {k: v.shape for k, v in self.schema_.items() if v.shape}
         factual = flatten_arrays(factual, shapes)[0]  # image cells -> flat columns
         self.schema_.validate(factual, nodes)
-        encoded = self.encoder_.encode(factual, nodes)
-        index = factual.index
-        if n_samples > 1:
-            encoded = {k: np.repeat(v, n_samples, axis=0) for k, v in encoded.items()}
-            index = pd.MultiIndex.from_arrays(
-                [
-                    np.repeat(factual.index.to_numpy(), n_samples),
-                    np.tile(np.arange(n_samples), len(factual)),
-                ],
-                names=[
-                    *(factual.index.names if factual.index.names != [None] else ["row"]),
-                    "sample",
-                ],
-            )
-            interventions = {
-                k: np.repeat(np.asarray(v), n_samples) if is_per_row(v) else v
-                for k, v in interventions.items()
-            }
         gen = self._generator(random_state)
-        with torch.no_grad():
-            observed = {k: torch.as_tensor(v, device=self.device_) for k, v in encoded.items()}
-            noise = {
-                node: self.mechanisms_[node].abduct(
-                    observed[node],
-                    self._parent_features(node, observed, len(index)),
-                    generator=gen,
-                )
-                for node in recomputed
-            }
-            values = propagate(self, noise, interventions, factual=observed, n=len(index))
-        frame = decode(self, values, index, interventions)
-        # non-descendants keep the user's own values, untouched by the float32 encoding
-        unchanged = set(nodes) - self.graph.descendants(list(interventions), inclusive=True)
-        for node in unchanged:
-            frame[node] = np.repeat(factual[node].to_numpy(), n_samples)
+        frame = counterfactual_frame(
+            self, factual, interventions, recomputed, n_samples, gen, average
+        )
+        frame.attrs = {}
+        if average and n_samples > 1:
+            frame.attrs["draws_averaged"] = n_samples
         frame.attrs["abduction"] = {
             node: self.mechanisms_[node].abduction
             if node in recomputed
