@@ -125,15 +125,17 @@ def test_the_hierarchical_vae_answers_counterfactuals_and_round_trips(tmp_path) 
 def test_the_conv_vae_decoder_is_refined_and_old_models_keep_theirs() -> None:
     """``decoder="refined"`` is the default; a model saved before the option (no ``decoder`` in
     its config) is rebuilt with the decoder it was trained with, whose weights have other names;
-    the hierarchical VAE keeps the plain decoder; a bad value is named."""
-    from deepcausal.mechanisms import ConvVAEMechanism, mechanism_from_config
+    the hierarchical VAE does the same; a bad value is named."""
+    from deepcausal.mechanisms import ConvVAEMechanism, HVAEMechanism, mechanism_from_config
 
     m = ConvVAEMechanism(dim=64, parent_dim=2, shape=(1, 8, 8), channels=(4, 8), hidden=16)
     assert m.config()["decoder"] == "refined"
     old = mechanism_from_config({k: v for k, v in m.config().items() if k != "decoder"})
     assert old.config()["decoder"] == "plain"
     assert "deconv.refine2.weight" in m.state_dict() and "deconv.0.weight" in old.state_dict()
-    hvae = mechanism_from_config({**m.config(), "name": "hvae", "decoder": "plain"})
-    assert hvae.config()["decoder"] == "plain"
+    hvae = HVAEMechanism(dim=64, parent_dim=2, shape=(1, 8, 8), channels=(4, 8), hidden=16)
+    assert hvae.config()["decoder"] == "refined"
+    legacy = {k: v for k, v in hvae.config().items() if k != "decoder"}
+    assert mechanism_from_config(legacy).config()["decoder"] == "plain"
     with pytest.raises(ValueError, match="decoder must be"):
         ConvVAEMechanism(dim=64, parent_dim=2, shape=(1, 8, 8), decoder="deep")

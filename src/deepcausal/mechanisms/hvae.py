@@ -58,8 +58,9 @@ class HVAEMechanism(ConvVAEMechanism):
         channels: the two convolutions' channel counts.
         hidden: width of the dense layers.
         min_scale: floor on the per-pixel ``sigma``.
-        decoder: as for ``conv-vae``; ``"plain"`` here, since the refined decoder has not been
-            measured with the hierarchy.
+        decoder: as for ``conv-vae`` (``"refined"``, the default, or ``"plain"``). On
+            Morpho-MNIST the refined decoder takes the counterfactual thickness error from 0.39 to
+            0.20 and the intensity error from 14.0 to 3.1 grey levels (docs/benchmarks.md).
 
     Examples:
         >>> m = HVAEMechanism(dim=64, parent_dim=2, shape=(1, 8, 8), channels=(4, 8), hidden=16)
@@ -70,7 +71,7 @@ class HVAEMechanism(ConvVAEMechanism):
     """
 
     name = "hvae"
-    saved_defaults: ClassVar[dict[str, Any]] = {}
+    saved_defaults: ClassVar[dict[str, Any]] = {"decoder": "plain"}  # saved before the option
 
     def __init__(
         self,
@@ -83,7 +84,7 @@ class HVAEMechanism(ConvVAEMechanism):
         channels: Sequence[int] = (32, 64),
         hidden: int = 256,
         min_scale: float = 0.05,
-        decoder: str = "plain",
+        decoder: str = "refined",
     ) -> None:
         super().__init__(
             dim,
