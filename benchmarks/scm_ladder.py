@@ -109,7 +109,9 @@ class DeepLadderModel:
         training: TrainConfig | None = None,
         mechanisms: str | Mapping[str, str] = "auto",
         mechanism_kwargs: Mapping[str, Mapping[str, Any]] | None = None,
+        particles: int = 1,
     ) -> None:
+        self.particles = particles
         self.scm = DeepSCM(
             graph,
             mechanisms=mechanisms,
@@ -135,7 +137,12 @@ class DeepLadderModel:
         return self.scm.do(dict(interventions)).sample(n, random_state=random_state)
 
     def counterfactual(self, factual: pd.DataFrame, do: Mapping[str, Action]) -> pd.DataFrame:
-        return self.scm.counterfactual(factual, do=dict(do), random_state=0)
+        if self.particles == 1:
+            return self.scm.counterfactual(factual, do=dict(do), random_state=0)
+        # each row's mean over its posterior draws (Deep SCM's particles)
+        return self.scm.counterfactual(
+            factual, do=dict(do), n_samples=self.particles, random_state=0, average=True
+        )
 
 
 def _continuous_family(sim: SimulatedSCM, family: str) -> str | dict[str, str]:
