@@ -90,7 +90,10 @@ class CausalVAE:
 
     Simplifications, stated: one latent coordinate per concept, a Gaussian decoder with a fixed
     scale on images in ``[0, 1]``, a fixed penalty weight instead of the augmented Lagrangian's
-    schedule.
+    schedule. The label term is linear NOTEARS's score, so the schedule would not change which DAG
+    it prefers: on the pendulum's noise-free labels, NOTEARS run to convergence learns the same
+    wrong DAG as this model (docs/benchmarks.md), and a DAG from PC, passed as ``graph``, is
+    right.
 
     Args:
         concept_names: the label columns, in order.
