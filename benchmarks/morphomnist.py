@@ -55,8 +55,12 @@ import resource
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from deepcausal.datasets import MorphoMNIST
 
 HERE = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
@@ -68,6 +72,18 @@ def data_dir() -> Path:
     root = os.environ.get("DEEPCAUSAL_DATA")
     base = Path(root) if root else HERE.parent.parent / "shared" / "data"
     return base / "morphomnist"
+
+
+def load_data() -> MorphoMNIST | None:
+    """The dataset of :func:`data_dir`, or ``None`` (after saying so) where the folder is absent;
+    ``data.split()`` is the benchmarks' split."""
+    folder = data_dir()
+    if not folder.is_dir():
+        print(f"Morpho-MNIST not found at {folder}: nothing to do (see benchmarks/morphomnist.py)")
+        return None
+    from deepcausal.datasets import load_morphomnist
+
+    return load_morphomnist(folder)
 
 
 def validate(images: np.ndarray, labels) -> dict[str, float]:  # type: ignore[no-untyped-def]
@@ -118,29 +134,27 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(
             "--particles must be >= 1, and 1 with --peer (the peer's flows abduct exactly)"
         )
-    folder = data_dir()
-    if not folder.is_dir():
-        print(f"Morpho-MNIST not found at {folder}: nothing to do (see the module docstring)")
+    start, load = time.perf_counter(), os.getloadavg()[0]
+    data = load_data()
+    if data is None:
         return 0
     import torch
 
     from deepcausal._atomic import atomic_write_bytes, atomic_write_text
-    from deepcausal.datasets import load_morphomnist
     from deepcausal.pipelines.image_demo import (
         evaluate_counterfactuals,
         fit_morphomnist,
         grid_figure,
+        train_scorers,
     )
 
     torch.set_num_threads(2)
-    start, load = time.perf_counter(), os.getloadavg()[0]
-    data = load_morphomnist(folder)
     check = {} if args.no_validate else validate(data.images, data.labels)
     print(f"morphometrics vs labels: {check}", file=sys.stderr, flush=True)
     if args.validate_only:
         print(json.dumps(check, indent=1))
         return 0
-    train_rows, test_rows = data.split(n_test=2000, random_state=0)
+    train_rows, test_rows = data.split()
     train_rows, test_rows = train_rows[: args.n_train], test_rows[: args.n_eval]
     tick = time.perf_counter()
     floor: dict[str, float] = {}
@@ -169,9 +183,12 @@ def main(argv: list[str] | None = None) -> int:
     peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
     print(f"fit {fit_seconds:.0f} s, peak RSS {peak_gb:.2f} GB, image epochs {epochs}",
           file=sys.stderr, flush=True)  # fmt: skip
-    evaluation = evaluate_counterfactuals(scm, data, train_rows, test_rows)
+    scorers = train_scorers(data, train_rows)  # shared by both scorings
+    evaluation = evaluate_counterfactuals(scm, data, train_rows, test_rows, scorers=scorers)
     averaged = (
-        evaluate_counterfactuals(scm, data, train_rows, test_rows, particles=args.particles)
+        evaluate_counterfactuals(
+            scm, data, train_rows, test_rows, particles=args.particles, scorers=scorers
+        )
         if args.particles > 1
         else None
     )

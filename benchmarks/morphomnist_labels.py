@@ -80,18 +80,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n", type=int, default=500, help="held-out digits re-generated")
     args = parser.parse_args(argv)
     sys.path.append(str(HERE))  # morphomnist.py's data folder, after every installed package
-    from morphomnist import data_dir, validate
+    from morphomnist import load_data, validate
 
-    folder = data_dir()
-    if not folder.is_dir():
-        print(f"Morpho-MNIST not found at {folder}: nothing to do (see morphomnist.py)")
+    data = load_data()
+    if data is None:
         return 0
     import pandas as pd
 
-    from deepcausal.datasets import load_morphomnist, measure_thickness
+    from deepcausal.datasets import measure_thickness
 
-    data = load_morphomnist(folder)
-    _, test_rows = data.split(n_test=2000, random_state=0)
+    _, test_rows = data.split()
     rows = test_rows[: args.n]
     rng = np.random.default_rng(0)
     t = 0.5 + rng.gamma(10.0, 1.0 / 5.0, size=len(rows))

@@ -35,21 +35,19 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     sys.path.append(str(HERE))  # morphomnist.py's data folder, after every installed package
-    from morphomnist import data_dir
+    from morphomnist import load_data
 
-    folder = data_dir()
-    if not folder.is_dir():
-        print(f"Morpho-MNIST not found at {folder}: nothing to do")
+    data = load_data()
+    if data is None:
         return 0
     import torch
 
     from deepcausal.data import stack_columns
-    from deepcausal.datasets import load_morphomnist, measure_intensity, measure_thickness
+    from deepcausal.datasets import measure_intensity, measure_thickness
     from deepcausal.pipelines.image_demo import fit_morphomnist, morphomnist_frame
 
     torch.set_num_threads(2)
-    data = load_morphomnist(folder)
-    train_rows, test_rows = data.split(n_test=2000, random_state=0)
+    train_rows, test_rows = data.split()
     test_rows = test_rows[: args.n_eval]
     scm = fit_morphomnist(data, train_rows, epochs=args.epochs, random_state=0,
                           image_kwargs={"decoder": args.decoder})  # fmt: skip

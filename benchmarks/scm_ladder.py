@@ -137,9 +137,7 @@ class DeepLadderModel:
         return self.scm.do(dict(interventions)).sample(n, random_state=random_state)
 
     def counterfactual(self, factual: pd.DataFrame, do: Mapping[str, Action]) -> pd.DataFrame:
-        if self.particles == 1:
-            return self.scm.counterfactual(factual, do=dict(do), random_state=0)
-        # each row's mean over its posterior draws (Deep SCM's particles)
+        # with particles > 1, each row's mean over its posterior draws (Deep SCM's particles)
         return self.scm.counterfactual(
             factual, do=dict(do), n_samples=self.particles, random_state=0, average=True
         )

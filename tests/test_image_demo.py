@@ -18,6 +18,7 @@ from deepcausal.pipelines.image_demo import (
     evaluate_counterfactuals,
     fit_morphomnist,
     run_image_demo,
+    train_scorers,
 )
 
 
@@ -68,8 +69,10 @@ def test_counterfactuals_can_be_scored_averaged_over_posterior_draws(tmp_path) -
     data = load_morphomnist(_folder(tmp_path))
     train, test = np.arange(40), np.arange(40, 60)
     scm = fit_morphomnist(data, train, epochs=2)
-    single = evaluate_counterfactuals(scm, data, train, test, particles=1)
-    averaged = evaluate_counterfactuals(scm, data, train, test, particles=4)
+    scorers = train_scorers(data, train)
+    single = evaluate_counterfactuals(scm, data, train, test, particles=1, scorers=scorers)
+    averaged = evaluate_counterfactuals(scm, data, train, test, particles=4, scorers=scorers)
+    assert single.classifier_accuracy == averaged.classifier_accuracy  # the same scorers
     assert averaged.metrics["composition: L1 after 10"] < 1e-3
     # a mean over draws moves each pixel by the mean of the draws' moves: no further on average
     # than one draw's, up to that one draw's luck (a margin of a tenth)

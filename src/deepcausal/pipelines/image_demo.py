@@ -34,6 +34,8 @@ from deepcausal.scm import DeepSCM
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
+    from deepcausal.metrics import ImagePredictor
+
 __all__ = [
     "GRAPH",
     "ImageEvaluation",
@@ -42,6 +44,7 @@ __all__ = [
     "grid_figure",
     "morphomnist_frame",
     "run_image_demo",
+    "train_scorers",
 ]
 
 GRAPH = "thickness -> intensity; thickness -> image; intensity -> image; digit -> image"
@@ -157,6 +160,25 @@ class _Averaged:
         )
 
 
+def train_scorers(data: MorphoMNIST, train_rows: np.ndarray) -> dict[str, ImagePredictor]:
+    """The CNNs that score counterfactual images, trained on ``train_rows``: ``"digit"`` (the
+    classifier whose features also give the realism metric) and the anti-causal predictors of
+    ``"thickness"`` and ``"intensity"`` (Melistas et al. 2024; the morphometrics measure the same
+    attributes on the image directly)."""
+    from deepcausal.metrics import ImagePredictor
+
+    images, labels = data.images[train_rows], data.labels.iloc[train_rows]
+    return {
+        "digit": ImagePredictor("categorical", random_state=0).fit(images, labels.digit.to_numpy()),
+        **{
+            name: ImagePredictor("continuous", random_state=0).fit(
+                images, labels[name].to_numpy(dtype=np.float64)
+            )
+            for name in ("thickness", "intensity")
+        },
+    }
+
+
 def evaluate_counterfactuals(
     scm: DeepSCM,
     data: MorphoMNIST,
@@ -166,6 +188,7 @@ def evaluate_counterfactuals(
     random_state: int = 1,
     show: int = 8,
     particles: int = 1,
+    scorers: dict[str, ImagePredictor] | None = None,
 ) -> ImageEvaluation:
     """Effectiveness, composition, reversibility, minimality and realism of ``scm``'s
     counterfactual images on ``test_rows`` (see the module docstring of
@@ -173,29 +196,20 @@ def evaluate_counterfactuals(
 
     ``particles`` > 1 scores each counterfactual as the mean of that many posterior draws of the
     image's noise, as Deep SCM's code does (``DeepSCM.counterfactual(..., average=True)``).
+    ``scorers`` (from :func:`train_scorers`) are trained here when not given, so that several
+    evaluations on one split can share them.
     """
-    from deepcausal.metrics import ImagePredictor
-
     if isinstance(particles, bool) or not isinstance(particles, int) or particles < 1:
         raise ValueError(f"particles must be a positive integer, got {particles!r}")
     model = _Averaged(scm, particles)  # fresh draws at each step of composition, reversibility
     seeded = _Averaged(scm, particles, random_state)
+    scorers = scorers or train_scorers(data, train_rows)
+    classifier = scorers["digit"]
 
     test = morphomnist_frame(data, test_rows)
     real = data.images[test_rows].astype(np.float64)
     digits = data.labels.digit.to_numpy()
-    classifier = ImagePredictor("categorical", random_state=0)
-    classifier.fit(data.images[train_rows], digits[train_rows])
     accuracy = float((classifier.predict(real) == digits[test_rows]).mean())
-    # anti-causal predictors of thickness and intensity, as Melistas et al. (2024) score
-    # effectiveness (the morphometrics measure the same attributes on the image directly)
-    labels = data.labels.iloc[train_rows]
-    predictors = {
-        name: ImagePredictor("continuous", random_state=0).fit(
-            data.images[train_rows], labels[name].to_numpy(dtype=np.float64)
-        )
-        for name in ("thickness", "intensity")
-    }
     rng = np.random.default_rng(random_state)
     new_t = rng.permutation(test.thickness.to_numpy())
     new_i = rng.permutation(test.intensity.to_numpy())
@@ -215,16 +229,16 @@ def evaluate_counterfactuals(
         ),
         "do(intensity): digit kept": float((classifier.predict(img_i) == kept).mean()),
         "do(thickness): thickness MAE, predictor": effectiveness(
-            predictors["thickness"].predict(img_t), new_t
+            scorers["thickness"].predict(img_t), new_t
         ),
         "do(intensity): intensity MAE, predictor": effectiveness(
-            predictors["intensity"].predict(img_i), new_i
+            scorers["intensity"].predict(img_i), new_i
         ),
         "predictor floor: thickness MAE on real held-out digits": effectiveness(
-            predictors["thickness"].predict(real), test.thickness.to_numpy()
+            scorers["thickness"].predict(real), test.thickness.to_numpy()
         ),
         "predictor floor: intensity MAE on real held-out digits": effectiveness(
-            predictors["intensity"].predict(real), test.intensity.to_numpy()
+            scorers["intensity"].predict(real), test.intensity.to_numpy()
         ),
         "minimality: L1 do(thickness)": minimality(img_t, real),
         "minimality: L1 do(intensity)": minimality(img_i, real),

@@ -41,60 +41,49 @@ def counterfactual_frame(
             raise DataError(
                 f"intervention on {node!r} gives {np.asarray(value).shape[0]} values for {n} rows"
             )
+    nodes = list(scm.graph.nodes)
+    unchanged = set(nodes) - scm.graph.descendants(list(interventions), inclusive=True)
+
+    def chunk(rows: pd.DataFrame, acts: Mapping[str, Any]) -> pd.DataFrame:
+        encoded = scm.encoder_.encode(rows, nodes)
+        index = rows.index
+        if n_samples > 1:
+            encoded = {k: np.repeat(v, n_samples, axis=0) for k, v in encoded.items()}
+            names = rows.index.names if rows.index.names != [None] else ["row"]
+            index = pd.MultiIndex.from_arrays(
+                [
+                    np.repeat(rows.index.to_numpy(), n_samples),
+                    np.tile(np.arange(n_samples), len(rows)),
+                ],
+                names=[*names, "sample"],
+            )
+            acts = {
+                k: np.repeat(np.asarray(v), n_samples) if is_per_row(v) else v
+                for k, v in acts.items()
+            }
+        with torch.no_grad():
+            observed = {k: torch.as_tensor(v, device=scm.device_) for k, v in encoded.items()}
+            noise = {
+                node: scm.mechanisms_[node].abduct(
+                    observed[node],
+                    scm._parent_features(node, observed, len(index)),
+                    generator=generator,
+                )
+                for node in recomputed
+            }
+            values = propagate(scm, noise, acts, factual=observed, n=len(index))
+        frame = decode(scm, values, index, acts)
+        # non-descendants keep the user's own values, untouched by the float32 encoding
+        for node in unchanged:
+            frame[node] = np.repeat(rows[node].to_numpy(), n_samples)
+        return (
+            average_draws(scm, frame, rows.index, n_samples) if average and n_samples > 1 else frame
+        )
+
     step = max(1, DRAWS_PER_PASS // n_samples)
     parts = []
     for start in range(0, n, step):
-        stop = min(n, start + step)
-        acts = {
-            k: np.asarray(v)[start:stop] if is_per_row(v) else v for k, v in interventions.items()
-        }
-        parts.append(
-            _chunk(scm, factual.iloc[start:stop], acts, recomputed, n_samples, generator, average)
-        )
+        part = slice(start, start + step)
+        acts = {k: np.asarray(v)[part] if is_per_row(v) else v for k, v in interventions.items()}
+        parts.append(chunk(factual.iloc[part], acts))
     return parts[0] if len(parts) == 1 else pd.concat(parts)
-
-
-def _chunk(
-    scm: DeepSCM,
-    factual: pd.DataFrame,
-    interventions: Mapping[str, Any],
-    recomputed: list[str],
-    n_samples: int,
-    generator: torch.Generator,
-    average: bool,
-) -> pd.DataFrame:
-    nodes = list(scm.graph.nodes)
-    encoded = scm.encoder_.encode(factual, nodes)
-    index = factual.index
-    if n_samples > 1:
-        encoded = {k: np.repeat(v, n_samples, axis=0) for k, v in encoded.items()}
-        index = pd.MultiIndex.from_arrays(
-            [
-                np.repeat(factual.index.to_numpy(), n_samples),
-                np.tile(np.arange(n_samples), len(factual)),
-            ],
-            names=[*(factual.index.names if factual.index.names != [None] else ["row"]), "sample"],
-        )
-        interventions = {
-            k: np.repeat(np.asarray(v), n_samples) if is_per_row(v) else v
-            for k, v in interventions.items()
-        }
-    with torch.no_grad():
-        observed = {k: torch.as_tensor(v, device=scm.device_) for k, v in encoded.items()}
-        noise = {
-            node: scm.mechanisms_[node].abduct(
-                observed[node],
-                scm._parent_features(node, observed, len(index)),
-                generator=generator,
-            )
-            for node in recomputed
-        }
-        values = propagate(scm, noise, interventions, factual=observed, n=len(index))
-    frame = decode(scm, values, index, interventions)
-    # non-descendants keep the user's own values, untouched by the float32 encoding
-    unchanged = set(nodes) - scm.graph.descendants(list(interventions), inclusive=True)
-    for node in unchanged:
-        frame[node] = np.repeat(factual[node].to_numpy(), n_samples)
-    if average and n_samples > 1:
-        frame = average_draws(scm, frame, factual.index, n_samples)
-    return frame

@@ -138,9 +138,8 @@ def average_draws(
     for node in scm.graph.nodes:
         var = scm.schema_[node]
         for column in var.columns:
-            values = frame[column].to_numpy()
             if var.kind == "continuous":
-                block = values.astype(float).reshape(n, n_samples)
+                block = frame[column].to_numpy(dtype=float).reshape(n, n_samples)
                 mean = block.mean(axis=1)
                 same = (block == block[:, :1]).all(axis=1)
                 mean[same] = block[same, 0]
@@ -150,6 +149,4 @@ def average_draws(
                 counts = np.zeros((n, len(uniques)), dtype=np.int64)
                 np.add.at(counts, (rows, codes), 1)
                 out[column] = pd.Series(uniques.take(counts.argmax(axis=1)), index=index)
-    result = pd.DataFrame(out, index=index)[list(frame.columns)]
-    result.attrs.update(frame.attrs)
-    return result
+    return pd.DataFrame(out, index=index)[list(frame.columns)]

@@ -416,7 +416,6 @@ class DeepSCM:
         frame = counterfactual_frame(
             self, factual, interventions, recomputed, n_samples, gen, average
         )
-        frame.attrs = {}
         if average and n_samples > 1:
             frame.attrs["draws_averaged"] = n_samples
         frame.attrs["abduction"] = {
